@@ -127,3 +127,14 @@ def test_smollm2_learns_first_hop_facts(smollm):
     )
     final = {r["split"]: r["mean_rank"] for r in records if r["epoch"] == 10}
     assert final["fact"] < 0.5
+
+
+@pytest.mark.slow
+def test_real_model_runs_are_bit_identical_for_the_same_seed(smollm):
+    model, tok = smollm
+    kwargs = dict(
+        model_name="smollm2-135m", lr=1e-4, epochs=2, seeds=(5,), hops=("second_hop",), progress=False
+    )
+    first = run_ocr_verification(model, tok, **kwargs)
+    second = run_ocr_verification(model, tok, **kwargs)
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
