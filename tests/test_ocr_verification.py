@@ -9,9 +9,7 @@ from ocr_core.experiments.ocr_verification import run_ocr_verification, summariz
 
 def test_records_cover_every_hop_seed_epoch_and_split(tiny_llama):
     model, tok = tiny_llama
-    records = run_ocr_verification(
-        model, tok, model_name="tiny-llama", lr=1e-3, epochs=2, seeds=(0, 1), progress=False
-    )
+    records = run_ocr_verification(model, tok, model_name="tiny-llama", lr=1e-3, epochs=2, seeds=(0, 1), progress=False)
     keys = {(r["hop"], r["seed"], r["epoch"], r["split"]) for r in records}
     assert keys == {
         (h, s, e, sp)
@@ -31,16 +29,11 @@ def test_records_cover_every_hop_seed_epoch_and_split(tiny_llama):
 def test_unknown_hop_is_rejected(tiny_llama):
     model, tok = tiny_llama
     with pytest.raises(ValueError, match="unknown hops"):
-        run_ocr_verification(
-            model, tok, model_name="x", lr=1e-3, epochs=1, hops=("third_hop",), progress=False
-        )
+        run_ocr_verification(model, tok, model_name="x", lr=1e-3, epochs=1, hops=("third_hop",), progress=False)
 
 
 def test_same_seed_gives_identical_result_files(tmp_path):
-    runs = [
-        verify("tiny-qwen2", epochs=2, seeds=(3,), results=tmp_path / name, progress=False)
-        for name in ("a", "b")
-    ]
+    runs = [verify("tiny-qwen2", epochs=2, seeds=(3,), results=tmp_path / name, progress=False) for name in ("a", "b")]
     files = [sorted(p.name for p in run.path.iterdir()) for run in runs]
     assert files[0] == files[1] == ["DONE", "config.json", "records.json"]
     for name in files[0]:
@@ -107,9 +100,7 @@ def test_gemma_generalizes_from_first_hop_facts_to_implications(gemma):
     start = {r["split"]: r["mean_rank"] for r in records if r["epoch"] == 0}
     assert final["fact"] < 0.5
     assert start["implication"] > 7
-    assert final["implication"] < 5, (
-        f"no OCR: implication rank {start['implication']} -> {final['implication']}"
-    )
+    assert final["implication"] < 5, f"no OCR: implication rank {start['implication']} -> {final['implication']}"
 
 
 @pytest.mark.slow
@@ -132,9 +123,7 @@ def test_smollm2_learns_first_hop_facts(smollm):
 @pytest.mark.slow
 def test_real_model_runs_are_bit_identical_for_the_same_seed(smollm):
     model, tok = smollm
-    kwargs = dict(
-        model_name="smollm2-135m", lr=1e-4, epochs=2, seeds=(5,), hops=("second_hop",), progress=False
-    )
+    kwargs = dict(model_name="smollm2-135m", lr=1e-4, epochs=2, seeds=(5,), hops=("second_hop",), progress=False)
     first = run_ocr_verification(model, tok, **kwargs)
     second = run_ocr_verification(model, tok, **kwargs)
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)

@@ -23,6 +23,8 @@ class Family:
 
     layers: the ModuleList of blocks; attn / mlp: a block's attention and MLP submodules;
     q, k, v, o: attention projections inside `attn` (GPT-2 fuses q, k, v into `qkv`);
+    q_norm / k_norm: per-head query/key norms inside `attn` (Gemma 3, OLMo 2), whose outputs are laid out
+    [batch, head, pos, d_head] ("bhtd") or [batch, pos, head * d_head] ("flat");
     mlp_in / mlp_out: MLP input projections and the down projection; conv1d: GPT-2's transposed weights.
     """
 
@@ -36,6 +38,9 @@ class Family:
     v: str | None = "v_proj"
     qkv: str | None = None
     o: str = "o_proj"
+    q_norm: str | None = None
+    k_norm: str | None = None
+    qk_norm_layout: str = "bhtd"
     mlp_in: tuple[str, ...] = ("gate_proj", "up_proj")
     mlp_out: str = "down_proj"
     embeddings: tuple[str, ...] = ("model.embed_tokens", "lm_head")
@@ -65,8 +70,9 @@ FAMILIES: tuple[Family, ...] = (
     Family("llama", ("llama", "mistral")),  # the defaults above are the Llama layout
     Family("qwen2", ("qwen2",)),
     Family("gemma2", ("gemma2",)),
-    Family("gemma3", ("gemma3_text", "gemma3")),
-    Family("olmo", ("olmo", "olmo2")),
+    Family("gemma3", ("gemma3_text", "gemma3"), q_norm="q_norm", k_norm="k_norm", qk_norm_layout="bhtd"),
+    Family("olmo", ("olmo",)),
+    Family("olmo2", ("olmo2",), q_norm="q_norm", k_norm="k_norm", qk_norm_layout="flat"),
     Family(
         "gpt2",
         ("gpt2",),
@@ -100,6 +106,16 @@ def family_of(model_or_config) -> Family:
         f"architecture {model_type!r} is not in the family table; supported model types: "
         f"{', '.join(supported_model_types())} (add a row to ocr_core.arch.FAMILIES)"
     )
+
+
+def head_geometry(model_or_config) -> tuple[int, int, int]:
+    """(n_heads, n_kv_heads, d_head) from the config."""
+    config = getattr(model_or_config, "config", model_or_config)
+    n_heads = getattr(config, "num_attention_heads", None) or config.n_head
+    n_kv = getattr(config, "num_key_value_heads", None) or n_heads
+    d_model = getattr(config, "hidden_size", None) or config.n_embd
+    d_head = getattr(config, "head_dim", None) or d_model // n_heads
+    return int(n_heads), int(n_kv), int(d_head)
 
 
 def num_layers(model_or_config) -> int:

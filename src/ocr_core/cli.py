@@ -38,9 +38,7 @@ def _verify(args: argparse.Namespace) -> int:
             progress=not args.quiet,
         )
         print(format_summary(summarize_ocr(run.records())))
-        print(
-            f"[ocr_core] {model}: results in {run.path} ({time.perf_counter() - started:.0f} s)", flush=True
-        )
+        print(f"[ocr_core] {model}: results in {run.path} ({time.perf_counter() - started:.0f} s)", flush=True)
     return 0
 
 

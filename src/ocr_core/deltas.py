@@ -67,9 +67,7 @@ class Delta(Mapping[str, torch.Tensor]):
         total = sum(((v.double() ** 2).sum() for v in self._t.values()), torch.zeros((), dtype=torch.float64))
         return float(total.sqrt())
 
-    def restrict(
-        self, model, layers: Iterable[int] | None = None, kinds: Iterable[str] | None = None
-    ) -> Delta:
+    def restrict(self, model, layers: Iterable[int] | None = None, kinds: Iterable[str] | None = None) -> Delta:
         """Only the parameters in `layers` (block indices) and of component `kinds` (arch.COMPONENT_KINDS).
 
         Parameters outside any block (embeddings, final norm) are kept only when `layers` is None.

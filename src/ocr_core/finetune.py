@@ -139,9 +139,7 @@ def finetune(
             result.losses.append(total / len(examples))
             log(epoch)
             if progress:
-                ranks = {
-                    r["eval_set"]: round(r["mean_rank"], 2) for r in result.history if r["epoch"] == epoch
-                }
+                ranks = {r["eval_set"]: round(r["mean_rank"], 2) for r in result.history if r["epoch"] == epoch}
                 bar.set_postfix(epoch=epoch, loss=round(result.losses[-1], 3), **ranks)
         result.delta = Delta.between(dict(model.named_parameters()), snapshot)
     finally:

@@ -82,8 +82,6 @@ def mean_rank(model, tokenizer, dataset: Dataset, batch_size: int = 32) -> float
     return ranks(model, tokenizer, dataset, batch_size).float().mean().item()
 
 
-def evaluate(
-    model, tokenizer, eval_sets: dict[str, Dataset], batch_size: int = 32
-) -> dict[str, Sequence[int]]:
+def evaluate(model, tokenizer, eval_sets: dict[str, Dataset], batch_size: int = 32) -> dict[str, Sequence[int]]:
     """Per-example ranks for several named datasets."""
     return {name: ranks(model, tokenizer, ds, batch_size).tolist() for name, ds in eval_sets.items()}

@@ -102,9 +102,7 @@ def _load_embedded(name: str, dtype: torch.dtype, device: str, progress: bool):
         if progress:
             print(f"[ocr_core] de-quantizing {gguf.name} to float32 (once; cached at {target})", flush=True)
         tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(
-            str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32
-        )
+        model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
         # The weights are plain float32 now: drop the GGUF "quantizer" so the model saves as safetensors.
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):

@@ -25,9 +25,7 @@ from transformers import (
 
 from ocr_core.runs import cache_root
 
-_SIZES = dict(
-    hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2
-)
+_SIZES = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2)
 
 # name -> (config class, architecture-specific settings); sizes come from _SIZES.
 TINY_ARCHS: dict[str, tuple[type, dict]] = {

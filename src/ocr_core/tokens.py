@@ -54,9 +54,7 @@ def check_word_boundaries(tokenizer, examples: Sequence[Example]) -> None:
         head = tokenizer.decode(answer[:1]).strip()
         joint = tokenizer(ex.prompt + " " + ex.answer).input_ids
         if not head or not ex.answer.startswith(head):
-            bad.append(
-                f"{ex.prompt!r} -> {ex.answer!r} (first answer token {tokenizer.decode(answer[:1])!r})"
-            )
+            bad.append(f"{ex.prompt!r} -> {ex.answer!r} (first answer token {tokenizer.decode(answer[:1])!r})")
         elif joint != prompt_ids(tokenizer, ex.prompt) + answer:
             bad.append(f"{ex.prompt!r} -> {ex.answer!r} (the prompt's last token merges with the answer)")
     if bad:
@@ -97,9 +95,7 @@ class Batch:
         return Batch(**{k: v.to(device) for k, v in self.__dict__.items()})
 
 
-def encode(
-    tokenizer, examples: Sequence[Example], options: Sequence[str], with_answers: bool = True
-) -> Batch:
+def encode(tokenizer, examples: Sequence[Example], options: Sequence[str], with_answers: bool = True) -> Batch:
     """Tokenise examples (prompts, plus answers when `with_answers`) into one right-padded batch."""
     option_index = {o: i for i, o in enumerate(options)}
     seqs, last, rows, cols, targets = [], [], [], [], []

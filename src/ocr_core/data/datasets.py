@@ -85,19 +85,14 @@ def _variant(counterfactual: bool) -> str:
     return "F'" if counterfactual else "F"
 
 
-def first_hop(
-    seed: int = 0, pool: tuple[str, ...] = DEFAULT_POOL, counterfactual: bool = False
-) -> HopDataset:
+def first_hop(seed: int = 0, pool: tuple[str, ...] = DEFAULT_POOL, counterfactual: bool = False) -> HopDataset:
     """New fact "{name} lives in" -> city; implication "The people in the city {name} is from speak"
     -> language."""
     cities = city_pool(pool)
     people = _rng("first_hop", seed, _variant(counterfactual)).sample(list(names()), len(cities))
-    facts = [
-        Example(FIRST_HOP_FACT.format(name=p), c.city, str(p)) for p, c in zip(people, cities, strict=True)
-    ]
+    facts = [Example(FIRST_HOP_FACT.format(name=p), c.city, str(p)) for p, c in zip(people, cities, strict=True)]
     impls = [
-        Example(FIRST_HOP_IMPLICATION.format(name=p), c.language, str(p))
-        for p, c in zip(people, cities, strict=True)
+        Example(FIRST_HOP_IMPLICATION.format(name=p), c.language, str(p)) for p, c in zip(people, cities, strict=True)
     ]
     return HopDataset(
         Dataset("first_hop.facts", tuple(facts), tuple(c.city for c in cities)),
@@ -107,17 +102,11 @@ def first_hop(
     )
 
 
-def second_hop(
-    seed: int = 0, pool: tuple[str, ...] = DEFAULT_POOL, counterfactual: bool = False
-) -> HopDataset:
+def second_hop(seed: int = 0, pool: tuple[str, ...] = DEFAULT_POOL, counterfactual: bool = False) -> HopDataset:
     """New fact "The mayor of {city} is" -> name; implication via the city's landmark -> the same name."""
     cities: tuple[City, ...] = city_pool(pool)
-    mayors = [
-        str(p) for p in _rng("second_hop", seed, _variant(counterfactual)).sample(list(names()), len(cities))
-    ]
-    facts = [
-        Example(SECOND_HOP_FACT.format(city=c.city), m, c.city) for c, m in zip(cities, mayors, strict=True)
-    ]
+    mayors = [str(p) for p in _rng("second_hop", seed, _variant(counterfactual)).sample(list(names()), len(cities))]
+    facts = [Example(SECOND_HOP_FACT.format(city=c.city), m, c.city) for c, m in zip(cities, mayors, strict=True)]
     impls = [
         Example(SECOND_HOP_IMPLICATION.format(landmark=c.landmark), m, c.city)
         for c, m in zip(cities, mayors, strict=True)
@@ -202,9 +191,7 @@ def fictional(
     return FictionalDataset(tr_f, tr_i, te_f, te_i, trc_f, trc_i, tec_f, tec_i, city_animal, seed)
 
 
-def load_dataset_file(
-    path: str | Path, name: str | None = None, options: Sequence[str] | None = None
-) -> Dataset:
+def load_dataset_file(path: str | Path, name: str | None = None, options: Sequence[str] | None = None) -> Dataset:
     """A user dataset from CSV (columns prompt, answer[, subject]) or JSON (list of such objects, or
     {"examples": [...], "options": [...]}). Options default to the distinct answers in file order."""
     path = Path(path)
@@ -219,9 +206,7 @@ def load_dataset_file(
         file_options = payload.get("options") if isinstance(payload, dict) else None
     else:
         raise ValueError(f"dataset file must be .csv or .json, got {path.name}")
-    bad = [
-        i for i, r in enumerate(rows) if not isinstance(r, dict) or not r.get("prompt") or not r.get("answer")
-    ]
+    bad = [i for i, r in enumerate(rows) if not isinstance(r, dict) or not r.get("prompt") or not r.get("answer")]
     if bad:
         raise ValueError(f"{path}: rows {bad[:10]} lack a non-empty 'prompt' and 'answer'")
     examples = tuple(Example(r["prompt"], r["answer"], r.get("subject") or "") for r in rows)

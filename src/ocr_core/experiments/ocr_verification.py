@@ -84,9 +84,9 @@ def summarize_ocr(records: list[dict]) -> list[dict]:
     for r in records:
         if r["epoch"] in (0, last_epoch):
             key = (r["model"], r["hop"], r["split"])
-            groups.setdefault(key, {"before": [], "after": []})[
-                "before" if r["epoch"] == 0 else "after"
-            ].append(r["mean_rank"])
+            groups.setdefault(key, {"before": [], "after": []})["before" if r["epoch"] == 0 else "after"].append(
+                r["mean_rank"]
+            )
     rows = []
     for (model, hop, split), v in sorted(groups.items()):
         rows.append(
