@@ -42,6 +42,30 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scores(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ocr_core.experiments.scores import scores, summarize_scores
+
+    for model in args.model:
+        started = time.perf_counter()
+        run = scores(
+            model,
+            hops=args.hops,
+            lr=args.lr,
+            epochs=args.epochs,
+            seed=args.seed,
+            n_counterfactuals=args.counterfactuals,
+            results=args.results,
+            force=args.force,
+            progress=not args.quiet,
+        )
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(summarize_scores(pd.DataFrame(run.records())).to_string(index=False))
+        print(f"[ocr_core] {model}: score table in {run.path} ({time.perf_counter() - started:.0f} s)", flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocr_core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -58,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rerun even if finished results exist")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_verify)
+
+    p = sub.add_parser("scores", help="extractive scores after finetuning each hop's facts")
+    p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL])
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--counterfactuals", type=int, default=10, help="counterfactual prompts per test item")
+    p.add_argument("--hops", nargs="+", default=["first_hop", "second_hop"])
+    p.add_argument("--results", default="results")
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_scores)
     return parser
 
 

@@ -153,3 +153,53 @@ def finetune(
                 p.requires_grad_(flags[name])
                 p.grad = None
     return result
+
+
+def _fingerprint(examples: Sequence[Example]) -> list[tuple[str, str]]:
+    return [(e.prompt, e.answer) for e in examples]
+
+
+def cached_finetune(
+    model,
+    tokenizer,
+    train: Dataset | Sequence[Example],
+    *,
+    model_name: str,
+    base: str = "",
+    eval_sets: dict[str, Dataset] | None = None,
+    **kwargs,
+) -> FinetuneResult:
+    """`finetune`, with the delta and history cached under `cache_root()/deltas/<model>/<key>`.
+
+    The key hashes the model name, `base` (the content hash of any delta applied to the model before this
+    call: pass `delta.content_hash()`), the training and eval examples, every finetuning setting and the
+    package source. A hit returns the stored delta without training.
+    """
+    from ocr_core.runs import atomic_write_json, cache_root, config_hash, safe_name
+
+    eval_sets = eval_sets or {}
+    settings = {k: v for k, v in kwargs.items() if k not in ("progress", "desc", "restore")}
+    if kwargs.get("restore", True) is False:
+        raise ValueError("cached_finetune always restores the model; apply the returned delta instead")
+    key = config_hash(
+        dict(
+            model=model_name,
+            base=base,
+            train=_fingerprint(_examples(train)),
+            eval={k: _fingerprint(v.examples) for k, v in eval_sets.items()},
+            settings={k: (v.__dict__ if isinstance(v, Trainable) else v) for k, v in settings.items()},
+        )
+    )
+    folder = cache_root() / "deltas" / safe_name(model_name)
+    tensors, meta = folder / f"{key}.safetensors", folder / f"{key}.json"
+    if tensors.exists() and meta.exists():
+        import json
+
+        info = json.loads(meta.read_text())
+        return FinetuneResult(Delta.load(tensors), info["history"], info["losses"], info["seconds"], info["steps"])
+    result = finetune(model, tokenizer, train, eval_sets=eval_sets, **kwargs)
+    result.delta.save(tensors)
+    atomic_write_json(
+        meta, dict(history=result.history, losses=result.losses, seconds=result.seconds, steps=result.steps)
+    )
+    return result

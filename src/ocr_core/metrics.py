@@ -41,7 +41,8 @@ def option_logits(model, batch: Batch, option_ids: torch.Tensor) -> torch.Tensor
     """Logits at the last prompt token, restricted to the option first tokens. [batch, n_options]"""
     hidden = final_hidden(model, batch)
     last = hidden[torch.arange(hidden.shape[0], device=hidden.device), batch.last]
-    return output_logits(model, last, option_ids).float()
+    logits = output_logits(model, last, option_ids)
+    return logits.to(torch.promote_types(logits.dtype, torch.float32))  # bf16 -> fp32; fp64 stays
 
 
 def ranks_from_logits(logits: torch.Tensor, answer: torch.Tensor) -> torch.Tensor:

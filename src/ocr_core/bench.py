@@ -1,0 +1,85 @@
+"""Benchmarks that print ratios measured in one process: `python -m ocr_core.bench scores [...]`.
+
+scores: the per-sample reference loop (`scores.reference_scores`: every pass recomputed for every test item
+and every counterfactual) against the batched `scores.extractive_scores`, on the same model, delta, data and
+counterfactuals. Prints the largest absolute difference of all scores, both wall times and the speedup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import torch
+
+from ocr_core.experiments.ocr_verification import HOPS
+from ocr_core.finetune import cached_finetune
+from ocr_core.models import DEFAULT_MODEL, load_model, model_spec
+from ocr_core.scores import SCORES, extractive_scores, reference_scores, sample_counterfactuals
+
+
+def bench_scores(model_name: str, hop: str, items: int, n_counterfactuals: int, seed: int) -> dict:
+    spec = model_spec(model_name)
+    model, tok = load_model(model_name)
+    data = HOPS[hop](seed)
+    delta = cached_finetune(
+        model,
+        tok,
+        data.facts,
+        model_name=model_name,
+        lr=spec.lr,
+        epochs=spec.epochs,
+        seed=seed,
+        desc="delta for the benchmark",
+    ).delta
+    test = data.implications.subset(range(min(items, len(data.implications))))
+    cfs = sample_counterfactuals(test, n_counterfactuals, seed)
+    print(
+        f"[bench] {model_name}, {hop}: {len(test)} items x {n_counterfactuals} counterfactuals, "
+        f"{torch.get_num_threads()} threads",
+        flush=True,
+    )
+    extractive_scores(model, tok, test.subset(range(2)), delta, counterfactuals=[[1], [0]])  # warm-up
+
+    started = time.perf_counter()
+    ours = extractive_scores(model, tok, test, delta, counterfactuals=cfs)
+    t_ours = time.perf_counter() - started
+    print(f"[bench] batched:   {t_ours:8.2f} s", flush=True)
+    started = time.perf_counter()
+    ref = reference_scores(model, tok, test, delta, counterfactuals=cfs)
+    t_ref = time.perf_counter() - started
+    print(f"[bench] reference: {t_ref:8.2f} s", flush=True)
+
+    per_score = {}
+    for name in SCORES:
+        diffs, scale = [], 0.0
+        for mine, theirs in ((ours.mlp[name], ref.mlp[name]), (ours.head[name], ref.head[name])):
+            for b, n in enumerate(ours.lengths):
+                diffs.append((mine[b, :n] - theirs[b, :n]).abs().max().item())
+                scale = max(scale, theirs[b, :n].abs().max().item())
+        per_score[name] = (max(diffs), scale)
+    return dict(t_ours=t_ours, t_ref=t_ref, max_abs_diff=ours.max_abs_diff(ref), per_score=per_score)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ocr_core.bench", description=__doc__)
+    sub = parser.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("scores", help="batched extractive scores vs the per-sample reference loop")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--hop", default="first_hop", choices=sorted(HOPS))
+    p.add_argument("--items", type=int, default=20, help="test items (the dataset has 20)")
+    p.add_argument("--counterfactuals", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    out = bench_scores(args.model, args.hop, args.items, args.counterfactuals, args.seed)
+    for name, (diff, scale) in out["per_score"].items():
+        print(f"{name:<12} max |ours - reference| = {diff:.3e}   (largest |score| {scale:.3e})")
+    print(f"max abs difference of all scores: {out['max_abs_diff']:.3e}")
+    print(f"wall time: reference {out['t_ref']:.2f} s, batched {out['t_ours']:.2f} s")
+    print(f"speedup: {out['t_ref'] / out['t_ours']:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

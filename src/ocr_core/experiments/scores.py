@@ -1,0 +1,112 @@
+"""Extractive scores after OCR finetuning: finetune a hop's facts, score its implications.
+
+Writes the tidy score table (score, component, kind, layer, head, slot, token, value) per hop and a summary
+of where each score's mass sits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ocr_core.experiments.ocr_verification import HOPS
+from ocr_core.finetune import cached_finetune
+from ocr_core.models import load_model, model_spec
+from ocr_core.runs import RunDir
+from ocr_core.scores import SCORES, extractive_scores, peak, score_table, template
+
+EXPERIMENT = "extractive_scores"
+
+
+def run_scores(
+    model,
+    tokenizer,
+    *,
+    model_name: str,
+    hop: str,
+    lr: float,
+    epochs: int,
+    batch_size: int = 8,
+    seed: int = 0,
+    n_counterfactuals: int = 10,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Score table for one hop: delta from finetuning the hop's facts, scores on its implications."""
+    data = HOPS[hop](seed)
+    result = cached_finetune(
+        model,
+        tokenizer,
+        data.facts,
+        model_name=model_name,
+        lr=lr,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        progress=progress,
+        desc=f"{model_name} {hop} facts",
+    )
+    raw = extractive_scores(
+        model, tokenizer, data.implications, result.delta, n_counterfactuals=n_counterfactuals, seed=seed
+    )
+    table = score_table(raw, template(tokenizer, data.implications))
+    table.insert(0, "hop", hop)
+    table.insert(0, "model", model_name)
+    table.insert(2, "seed", seed)
+    return table
+
+
+def summarize_scores(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per (hop, score, kind): peak cell, layers holding the top half of the positive mass, and the
+    token with the most positive mass."""
+    rows = []
+    for (model, hop), sub in table.groupby(["model", "hop"]):
+        for score in SCORES:
+            for kind in ("mlp", "head"):
+                rows.append(dict(model=model, hop=hop, **peak(sub, score, kind)))
+    return pd.DataFrame(rows)
+
+
+def scores(
+    model_name: str,
+    *,
+    hops: Sequence[str] = tuple(HOPS),
+    lr: float | None = None,
+    epochs: int | None = None,
+    seed: int = 0,
+    n_counterfactuals: int = 10,
+    results: str | Path = "results",
+    force: bool = False,
+    progress: bool = True,
+) -> RunDir:
+    spec = model_spec(model_name)
+    config = dict(
+        lr=lr or spec.lr,
+        epochs=epochs or spec.epochs,
+        batch_size=spec.batch_size,
+        seed=seed,
+        hops=list(hops),
+        n_counterfactuals=n_counterfactuals,
+    )
+    run = RunDir(results, EXPERIMENT, model_name, config)
+    if run.done and not force:
+        return run
+    model, tokenizer = load_model(model_name, progress=progress)
+    tables = [
+        run_scores(
+            model,
+            tokenizer,
+            model_name=model_name,
+            hop=hop,
+            lr=config["lr"],
+            epochs=config["epochs"],
+            batch_size=config["batch_size"],
+            seed=seed,
+            n_counterfactuals=n_counterfactuals,
+            progress=progress,
+        )
+        for hop in hops
+    ]
+    run.write(pd.concat(tables, ignore_index=True).to_dict(orient="records"))
+    return run
