@@ -66,6 +66,42 @@ def _scores(args: argparse.Namespace) -> int:
     return 0
 
 
+DYNAMICS = ("freezing", "ordering", "grafting", "localization")
+
+
+def _dynamics(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ocr_core.experiments import freezing, grafting, localization, ordering
+
+    experiments = {
+        "freezing": (freezing.freezing, freezing.freezing_table),
+        "ordering": (ordering.ordering, ordering.ordering_table),
+        "grafting": (grafting.grafting, grafting.grafting_table),
+        "localization": (localization.localization, localization.localization_table),
+    }
+    names = DYNAMICS if args.command == "dynamics" else (args.command,)
+    for model in args.model:
+        for name in names:
+            run_fn, table_fn = experiments[name]
+            started = time.perf_counter()
+            run = run_fn(
+                model,
+                lr=args.lr,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                seeds=args.seeds,
+                results=args.results,
+                force=args.force,
+                progress=not args.quiet,
+            )
+            with pd.option_context("display.width", 250, "display.max_columns", 30, "display.precision", 2):
+                print(f"== {name}, {model}")
+                print(pd.DataFrame(table_fn(run.records())).to_string(index=False))
+            print(f"[ocr_core] {name} on {model}: {run.path} ({time.perf_counter() - started:.0f} s)", flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocr_core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +130,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_scores)
+
+    helps = dict(
+        freezing="layer freezing (pre and post, early and late blocks)",
+        ordering="data ordering on the fictional relations, then test-name OCR",
+        grafting="weight grafting of W_{F,I} onto counterfactual facts",
+        localization="informative(W_{F,I}) vs downstream(OCR) per component",
+        dynamics="all four training-dynamics experiments",
+    )
+    for name, text in helps.items():
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL])
+        p.add_argument("--lr", type=float, default=None)
+        p.add_argument("--epochs", type=int, default=None)
+        p.add_argument("--batch-size", type=int, default=None)
+        p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+        p.add_argument("--results", default="results")
+        p.add_argument("--force", action="store_true")
+        p.add_argument("--quiet", action="store_true")
+        p.set_defaults(func=_dynamics)
     return parser
 
 

@@ -87,6 +87,12 @@ class Delta(Mapping[str, torch.Tensor]):
             keep[name] = value
         return Delta(keep)
 
+    def without(self, model, layers: Iterable[int]) -> Delta:
+        """Everything except the parameters of blocks `layers` (what "reverting" those layers leaves)."""
+        family = family_of(model)
+        drop = set(layers)
+        return Delta({k: v for k, v in self._t.items() if family.layer_of(k) not in drop})
+
     def _check(self, params: Mapping[str, torch.nn.Parameter]) -> None:
         missing = [k for k in self._t if k not in params]
         wrong = [
@@ -123,6 +129,12 @@ class Delta(Mapping[str, torch.Tensor]):
                     params[k].copy_(v)
 
     def content_hash(self) -> str:
+        """sha256 (16 hex) over names and values; computed once per Delta (deltas are never mutated)."""
+        if getattr(self, "_hash", None) is None:
+            self._hash = self._compute_hash()
+        return self._hash
+
+    def _compute_hash(self) -> str:
         digest = hashlib.sha256()
         for k in sorted(self._t):
             digest.update(k.encode())

@@ -22,18 +22,18 @@ from ocr_core.tokens import check_word_boundaries, encode
 
 @dataclass(frozen=True)
 class Trainable:
-    """Which parameters are trained: blocks `layers` (None = all, plus embeddings and final norm) of the
-    component `kinds` (subset of arch.COMPONENT_KINDS; None = all)."""
+    """Which parameters are trained: blocks `layers` (None = every block, plus embeddings and final norm),
+    minus blocks `frozen_layers`, of the component `kinds` (subset of arch.COMPONENT_KINDS; None = all)."""
 
     layers: tuple[int, ...] | None = None
     kinds: tuple[str, ...] | None = None
+    frozen_layers: tuple[int, ...] = ()
 
     def select(self, model) -> dict[str, torch.nn.Parameter]:
         family, depth = family_of(model), num_layers(model)
-        if self.layers is not None:
-            bad = [i for i in self.layers if not 0 <= i < depth]
-            if bad:
-                raise ValueError(f"layers {bad} out of range: the model has layers 0..{depth - 1}")
+        bad = [i for i in (*(self.layers or ()), *self.frozen_layers) if not 0 <= i < depth]
+        if bad:
+            raise ValueError(f"layers {bad} out of range: the model has layers 0..{depth - 1}")
         if self.kinds is not None and not set(self.kinds) <= set(COMPONENT_KINDS):
             raise ValueError(
                 f"unknown component kinds {sorted(set(self.kinds) - set(COMPONENT_KINDS))}; "
@@ -43,6 +43,8 @@ class Trainable:
         for name, param in model.named_parameters():
             layer = family.layer_of(name)
             if self.layers is not None and layer not in self.layers:
+                continue
+            if layer is not None and layer in self.frozen_layers:
                 continue
             if self.kinds is not None and family.kind_of(name) not in self.kinds:
                 continue
@@ -175,7 +177,7 @@ def cached_finetune(
     call: pass `delta.content_hash()`), the training and eval examples, every finetuning setting and the
     package source. A hit returns the stored delta without training.
     """
-    from ocr_core.runs import atomic_write_json, cache_root, config_hash, safe_name
+    from ocr_core.runs import TRAINING_SOURCES, atomic_write_json, cache_root, config_hash, safe_name
 
     eval_sets = eval_sets or {}
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "desc", "restore")}
@@ -188,7 +190,8 @@ def cached_finetune(
             train=_fingerprint(_examples(train)),
             eval={k: _fingerprint(v.examples) for k, v in eval_sets.items()},
             settings={k: (v.__dict__ if isinstance(v, Trainable) else v) for k, v in settings.items()},
-        )
+        ),
+        sources=TRAINING_SOURCES,
     )
     folder = cache_root() / "deltas" / safe_name(model_name)
     tensors, meta = folder / f"{key}.safetensors", folder / f"{key}.json"

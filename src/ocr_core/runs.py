@@ -22,20 +22,28 @@ def cache_root() -> Path:
     return Path(os.environ.get("OCR_CORE_CACHE") or Path.home() / ".cache" / "ocr_core")
 
 
+# What a finetuned delta depends on: a change elsewhere (experiments, scores, CLI) keeps cached deltas valid.
+TRAINING_SOURCES = ("arch.py", "data", "deltas.py", "finetune.py", "metrics.py", "models.py", "tiny.py", "tokens.py")
+
+
 @cache
-def source_hash() -> str:
-    """sha256 (12 hex) over this package's Python sources and data files."""
+def source_hash(only: tuple[str, ...] | None = None) -> str:
+    """sha256 (12 hex) over this package's Python sources and data files (`only`: those files/folders)."""
     digest = hashlib.sha256()
     root = Path(str(files("ocr_core")))
     for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if only is not None and rel.parts[0] not in only:
+            continue
         if path.suffix in {".py", ".csv", ".txt"} and "__pycache__" not in path.parts:
             digest.update(path.relative_to(root).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
-def config_hash(config: dict[str, Any], with_source: bool = True) -> str:
-    payload = dict(config, _source=source_hash()) if with_source else config
+def config_hash(config: dict[str, Any], sources: tuple[str, ...] | None = None) -> str:
+    """Hash of a config plus the package source (`sources`: only those files/folders)."""
+    payload = dict(config, _source=source_hash(sources))
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 

@@ -324,18 +324,13 @@ def _restore_flags(model, flags) -> None:
         p.requires_grad_(flags[n])
 
 
-def _upstream(base: _Pass, tuned: _Pass, cf_positions, cf_items, lengths, i: int):
-    """Upstream of every component, item i: (g_base - g_new) . (z(x) - mean over counterfactuals z(x_cf))."""
+def _padded(parts: list[torch.Tensor], width: int) -> torch.Tensor:
+    """Concatenate per-chunk [b, t, ...] tensors along the batch, zero-padding positions to `width`."""
     out = []
-    for z_all, g0, g1 in ((base.z_mlp, base.g_mlp, tuned.g_mlp), (base.z_head, base.g_head, tuned.g_head)):
-        per_layer = []
-        for layer in range(len(z_all)):
-            z = z_all[layer]
-            cf = torch.stack([z[j, torch.tensor(pos)] for j, pos in zip(cf_items, cf_positions, strict=True)])
-            diff = z[i, : lengths[i]] - cf.mean(0)
-            per_layer.append(((g0[layer][i, : lengths[i]] - g1[layer][i, : lengths[i]]) * diff).sum(-1))
-        out.append(torch.stack(per_layer, dim=1))  # [T_i, L] or [T_i, L, H]
-    return out
+    for t in parts:
+        pad = torch.zeros(t.shape[0], width - t.shape[1], *t.shape[2:], dtype=t.dtype, device=t.device)
+        out.append(torch.cat([t, pad], dim=1))
+    return torch.cat(out)
 
 
 def extractive_scores(
@@ -347,37 +342,72 @@ def extractive_scores(
     n_counterfactuals: int = 10,
     seed: int = 0,
     counterfactuals: list[list[int]] | None = None,
+    batch_size: int | None = None,
 ) -> RawScores:
-    """All three scores for every component, test item and position, batched over the test set."""
-    option_ids = torch.tensor(validate(dataset, tokenizer), device=next(model.parameters()).device)
+    """All three scores for every component, test item and position.
+
+    The base and finetuned passes run over `batch_size` items at a time (default: all at once; 1 reproduces
+    the per-sample reference to rounding of the counterfactual average). No pass depends on the
+    counterfactuals: their outputs are gathered from the base pass.
+    """
+    device = next(model.parameters()).device
+    option_ids = torch.tensor(validate(dataset, tokenizer), device=device)
     cfs = counterfactuals or sample_counterfactuals(dataset, n_counterfactuals, seed)
     pts = _Points(family_of(model), num_layers(model))
-    batch = encode(tokenizer, dataset.examples, dataset.options, with_answers=False).to(option_ids.device)
     seqs = [prompt_ids(tokenizer, ex.prompt) for ex in dataset.examples]
-    lengths = [len(s) for s in seqs]
+    n, width, n_layers = len(seqs), max(len(s) for s in seqs), pts.n_layers
+    size = batch_size or n
+    chunks = [list(range(lo, min(lo + size, n))) for lo in range(0, n, size)]
+    batches = [
+        encode(tokenizer, [dataset.examples[i] for i in c], dataset.options, with_answers=False).to(device)
+        for c in chunks
+    ]
+
     flags = _with_params_requiring_grad(model)
     try:
-        base = _run_pass(model, batch, option_ids, pts, weights=True, calls=False)
-        info_mlp, info_head = _informative(model, base, delta, pts)
+        bases = [_run_pass(model, b, option_ids, pts, weights=True, calls=False) for b in batches]
+        infos = [_informative(model, base, delta, pts) for base in bases]
+        for base in bases:
+            base.rec = None  # the informative inputs are no longer needed
         with delta.applied(model):
-            tuned = _run_pass(model, batch, option_ids, pts, weights=False, calls=True)
-        z_mlp_old, z_head_old = _old_weights_new_inputs(model, tuned, pts)
+            tuned = [_run_pass(model, b, option_ids, pts, weights=False, calls=True) for b in batches]
+        olds = [_old_weights_new_inputs(model, t, pts) for t in tuned]
     finally:
         _restore_flags(model, flags)
-    down_mlp = [-((zo - z) * g).sum(-1) for zo, z, g in zip(z_mlp_old, base.z_mlp, base.g_mlp, strict=True)]
-    down_head = [-((zo - z) * g).sum(-1) for zo, z, g in zip(z_head_old, base.z_head, base.g_head, strict=True)]
 
-    n, width = len(seqs), batch.input_ids.shape[1]
-    up_mlp = torch.zeros(n, width, pts.n_layers)
-    up_head = torch.zeros(n, width, pts.n_layers, head_geometry(model)[0])
+    def gather(get) -> list[torch.Tensor]:  # per layer: [N, width, ...] over all chunks
+        return [_padded([get(k)[layer] for k in range(len(chunks))], width) for layer in range(n_layers)]
+
+    z_mlp, z_head = gather(lambda k: bases[k].z_mlp), gather(lambda k: bases[k].z_head)
+    g_mlp, g_head = gather(lambda k: bases[k].g_mlp), gather(lambda k: bases[k].g_head)
+    dg_mlp = [a - b for a, b in zip(g_mlp, gather(lambda k: tuned[k].g_mlp), strict=True)]
+    dg_head = [a - b for a, b in zip(g_head, gather(lambda k: tuned[k].g_head), strict=True)]
+    old_mlp, old_head = gather(lambda k: olds[k][0]), gather(lambda k: olds[k][1])
+
+    # upstream: (g_base - g_new) . (z(x) - mean_cf z(x_cf)), the counterfactual outputs aligned to x
+    up_mlp = torch.zeros(n, width, n_layers)
+    up_head = torch.zeros(n, width, n_layers, head_geometry(model)[0])
     for i in range(n):
-        positions = [align(seqs[i], seqs[j]) for j in cfs[i]]
-        mlp_i, head_i = _upstream(base, tuned, positions, cfs[i], lengths, i)
-        up_mlp[i, : lengths[i]] = mlp_i
-        up_head[i, : lengths[i]] = head_i
-    mlp = dict(informative=torch.stack(info_mlp, -1), upstream=up_mlp, downstream=torch.stack(down_mlp, -1))
-    head = dict(informative=torch.stack(info_head, 2), upstream=up_head, downstream=torch.stack(down_head, 2))
-    return RawScores({k: v.cpu() for k, v in mlp.items()}, {k: v.cpu() for k, v in head.items()}, lengths)
+        t = len(seqs[i])
+        items = torch.tensor([j for j in cfs[i] for _ in range(t)])
+        positions = torch.tensor([p for j in cfs[i] for p in align(seqs[i], seqs[j])])
+        for layer in range(n_layers):
+            for z, dg, out in ((z_mlp, dg_mlp, up_mlp), (z_head, dg_head, up_head)):
+                cf_mean = z[layer][items, positions].view(len(cfs[i]), t, *z[layer].shape[2:]).mean(0)
+                out[i, :t, layer] = (dg[layer][i, :t] * (z[layer][i, :t] - cf_mean)).sum(-1).cpu()
+
+    def stacked(per_chunk: list[list[torch.Tensor]], dim: int) -> torch.Tensor:
+        return torch.stack(gather(lambda k: per_chunk[k]), dim=dim).cpu()
+
+    down_mlp = [-((o - z) * g).sum(-1) for o, z, g in zip(old_mlp, z_mlp, g_mlp, strict=True)]
+    down_head = [-((o - z) * g).sum(-1) for o, z, g in zip(old_head, z_head, g_head, strict=True)]
+    mlp = dict(
+        informative=stacked([i[0] for i in infos], -1), upstream=up_mlp, downstream=torch.stack(down_mlp, -1).cpu()
+    )
+    head = dict(
+        informative=stacked([i[1] for i in infos], 2), upstream=up_head, downstream=torch.stack(down_head, 2).cpu()
+    )
+    return RawScores(mlp, head, [len(s) for s in seqs])
 
 
 def reference_scores(
@@ -485,3 +515,21 @@ def peak(table: pd.DataFrame, score: str, kind: str = "mlp") -> dict:
         top_half_layers=top,
         top_token=by_token.idxmax(),
     )
+
+
+def component_totals(raw: RawScores) -> pd.DataFrame:
+    """Per component: each score summed over positions and averaged over items (component, kind, layer,
+    head, score, value)."""
+    rows = []
+    for kind, store in (("mlp", raw.mlp), ("head", raw.head)):
+        for name, values in store.items():
+            per_item = values.sum(dim=1).mean(dim=0)  # padding positions hold zeros
+            if kind == "mlp":
+                rows += [(f"mlp.{layer}", kind, layer, -1, name, v) for layer, v in enumerate(per_item.tolist())]
+            else:
+                rows += [
+                    (f"head.{layer}.{h}", kind, layer, h, name, v)
+                    for layer, hs in enumerate(per_item.tolist())
+                    for h, v in enumerate(hs)
+                ]
+    return pd.DataFrame(rows, columns=["component", "kind", "layer", "head", "score", "value"])

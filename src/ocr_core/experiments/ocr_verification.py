@@ -12,12 +12,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ocr_core.data import HopDataset, first_hop, second_hop
-from ocr_core.finetune import finetune
+from ocr_core.finetune import cached_finetune
 from ocr_core.models import load_model, model_spec
 from ocr_core.runs import RunDir
 
 HOPS = {"first_hop": first_hop, "second_hop": second_hop}
 EXPERIMENT = "ocr_verification"
+
+
+def hop_eval_sets(data: HopDataset) -> dict:
+    """What every finetune on a hop's facts logs (shared so that experiments share cached deltas)."""
+    return {"fact": data.facts, "implication": data.implications}
 
 
 def run_ocr_verification(
@@ -44,15 +49,16 @@ def run_ocr_verification(
     for hop in hops:
         for seed in seeds:
             data: HopDataset = HOPS[hop](seed)
-            result = finetune(
+            result = cached_finetune(
                 model,
                 tokenizer,
                 data.facts,
+                model_name=model_name,
                 lr=lr,
                 epochs=epochs,
                 batch_size=batch_size,
                 seed=seed,
-                eval_sets={"fact": data.facts, "implication": data.implications},
+                eval_sets=hop_eval_sets(data),
                 progress=progress,
                 desc=f"{model_name} {hop} seed {seed}",
             )

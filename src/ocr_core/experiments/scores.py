@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ocr_core.experiments.ocr_verification import HOPS
+from ocr_core.experiments.ocr_verification import HOPS, hop_eval_sets
 from ocr_core.finetune import cached_finetune
 from ocr_core.models import load_model, model_spec
 from ocr_core.runs import RunDir
@@ -44,6 +44,7 @@ def run_scores(
         epochs=epochs,
         batch_size=batch_size,
         seed=seed,
+        eval_sets=hop_eval_sets(data),
         progress=progress,
         desc=f"{model_name} {hop} facts",
     )

@@ -1,0 +1,98 @@
+"""What every experiment shares: resolved settings, seed statistics and the cached run wrapper."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ocr_core.data import Dataset, Example
+from ocr_core.deltas import Delta
+from ocr_core.finetune import FinetuneResult, Trainable, cached_finetune
+from ocr_core.models import load_model, model_spec
+from ocr_core.runs import RunDir
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Finetuning settings shared by every finetune of an experiment."""
+
+    lr: float
+    epochs: int
+    batch_size: int = 8
+
+    @classmethod
+    def for_model(cls, model_name: str, lr=None, epochs=None, batch_size=None) -> Settings:
+        """Explicit values win; otherwise the model's recommended settings (ocr_core.models.model_spec)."""
+        spec = model_spec(model_name)
+        return cls(
+            lr if lr is not None else spec.lr,
+            epochs if epochs is not None else spec.epochs,
+            batch_size or spec.batch_size,
+        )
+
+    def kwargs(self) -> dict:
+        return asdict(self)
+
+
+def train_on(
+    model,
+    tokenizer,
+    train: Dataset | Sequence[Example],
+    *,
+    model_name: str,
+    settings: Settings,
+    seed: int,
+    base: Delta | None = None,
+    trainable: Trainable | None = None,
+    eval_sets: dict[str, Dataset] | None = None,
+    progress: bool = True,
+    desc: str = "finetune",
+) -> FinetuneResult:
+    """Cached finetune of base weights + `base` (applied for the duration); returns the new delta alone."""
+    kwargs = dict(
+        model_name=model_name,
+        seed=seed,
+        trainable=trainable,
+        eval_sets=eval_sets,
+        progress=progress,
+        desc=desc,
+        **settings.kwargs(),
+    )
+    if base is None or not len(base):
+        return cached_finetune(model, tokenizer, train, **kwargs)
+    with base.applied(model):
+        return cached_finetune(model, tokenizer, train, base=base.content_hash(), **kwargs)
+
+
+def mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    values = list(values)
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def run_cached(
+    experiment: str,
+    model_name: str,
+    config: dict,
+    compute: Callable[..., list[dict]],
+    *,
+    results: str | Path = "results",
+    force: bool = False,
+    progress: bool = True,
+) -> RunDir:
+    """Reuse `<results>/<experiment>/<model>/<hash>/` if finished, else load the model, run
+    `compute(model, tokenizer)` and write its records."""
+    run = RunDir(results, experiment, model_name, config)
+    if run.done and not force:
+        if progress:
+            print(f"[ocr_core] reusing {run.path}", flush=True)
+        return run
+    started = time.perf_counter()
+    model, tokenizer = load_model(model_name, progress=progress)
+    run.write(compute(model, tokenizer))
+    if progress:
+        print(f"[ocr_core] {experiment} on {model_name}: {time.perf_counter() - started:.0f} s", flush=True)
+    return run
