@@ -102,6 +102,26 @@ def _dynamics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lr_sweep(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ocr_core.experiments.lr_sweep import lr_sweep, sweep_table
+
+    for model in args.model:
+        run = lr_sweep(
+            model,
+            lrs=args.lrs,
+            epochs=args.epochs,
+            seed=args.seed,
+            results=args.results,
+            force=args.force,
+            progress=not args.quiet,
+        )
+        print(f"== lr sweep, {model}, {args.epochs} epochs per phase")
+        print(pd.DataFrame(sweep_table(run.records())).to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocr_core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
         localization="informative(W_{F,I}) vs downstream(OCR) per component",
         dynamics="all four training-dynamics experiments",
     )
+    p = sub.add_parser("lr-sweep", help="learning-rate sweep on the fictional relations (W_F, then W_{F,I})")
+    p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL])
+    p.add_argument("--lrs", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3])
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--results", default="results")
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_lr_sweep)
+
     for name, text in helps.items():
         p = sub.add_parser(name, help=text)
         p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL])

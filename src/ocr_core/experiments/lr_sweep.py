@@ -1,0 +1,94 @@
+"""A small learning-rate sweep on the fictional relations, recorded, to choose an embedded model's defaults.
+
+For each learning rate: W_F (train facts), then W_{F,I} (train implications on top of W_F), logging how well
+the facts are learned, how well the implications are learned, and how much of the facts survive the
+implication phase (facts-first ordering and grafting need facts that survive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ocr_core.data import fictional
+from ocr_core.experiments.common import Settings, run_cached
+from ocr_core.experiments.fictional_runs import FictionalRuns
+
+EXPERIMENT = "lr_sweep"
+
+
+def run_lr_sweep(
+    model,
+    tokenizer,
+    *,
+    model_name: str,
+    lrs: Sequence[float],
+    epochs: int,
+    batch_size: int = 8,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[dict]:
+    records = []
+    for lr in lrs:
+        settings = Settings(lr, epochs, batch_size)
+        runs = FictionalRuns(
+            model, tokenizer, fictional(seed), model_name=model_name, settings=settings, progress=progress
+        )
+        for phase, result in (("W_F", runs.w_f()), ("W_FI", runs.w_fi())):
+            for row in result.history:
+                records.append(
+                    dict(
+                        experiment=EXPERIMENT,
+                        model=model_name,
+                        seed=seed,
+                        lr=lr,
+                        epochs=epochs,
+                        phase=phase,
+                        epoch=row["epoch"],
+                        eval_set=row["eval_set"],
+                        mean_rank=row["mean_rank"],
+                        seconds=round(result.seconds, 1),
+                    )
+                )
+    return records
+
+
+def sweep_table(records: list[dict]) -> list[dict]:
+    """Per lr: train facts after W_F, train implications after W_{F,I}, facts left after W_{F,I}."""
+    rows = []
+    for lr in dict.fromkeys(r["lr"] for r in records):
+
+        def last(phase, eval_set, lr=lr):
+            sub = [r for r in records if (r["lr"], r["phase"], r["eval_set"]) == (lr, phase, eval_set)]
+            return max(sub, key=lambda r: r["epoch"])["mean_rank"]
+
+        rows.append(
+            dict(
+                lr=lr,
+                facts_after_W_F=last("W_F", "train_facts"),
+                implications_after_W_FI=last("W_FI", "train_implications"),
+                facts_after_W_FI=last("W_FI", "train_facts"),
+            )
+        )
+    return rows
+
+
+def lr_sweep(
+    model_name: str,
+    *,
+    lrs=(1e-4, 3e-4, 1e-3),
+    epochs: int = 5,
+    seed: int = 0,
+    results="results",
+    force=False,
+    progress=True,
+):
+    config = dict(lrs=list(lrs), epochs=epochs, seed=seed)
+    return run_cached(
+        EXPERIMENT,
+        model_name,
+        config,
+        lambda m, t: run_lr_sweep(m, t, model_name=model_name, lrs=lrs, epochs=epochs, seed=seed, progress=progress),
+        results=results,
+        force=force,
+        progress=progress,
+    )
