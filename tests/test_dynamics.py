@@ -150,3 +150,41 @@ def test_delta_without_keeps_other_layers(tiny_llama):
     delta = Delta({n: torch.ones(1) for n in names})
     kept = delta.without(model, [0])
     assert all(".layers.0." not in k for k in kept) and len(kept) < len(delta)
+
+
+def test_lr_sweep_records_facts_implications_and_retention(tiny_llama):
+    from ocr_core.experiments.lr_sweep import run_lr_sweep, sweep_table
+
+    model, tok = tiny_llama
+    records = run_lr_sweep(model, tok, model_name="tiny-llama", lrs=(1e-3, 3e-3), epochs=1, progress=False)
+    table = sweep_table(records)
+    assert [r["lr"] for r in table] == [1e-3, 3e-3]
+    assert {r["phase"] for r in records} == {"W_F", "W_FI"}
+    # the W_FI phase starts where W_F ended: its epoch-0 fact rank is W_F's last
+    for lr in (1e-3, 3e-3):
+        end_f = [
+            r for r in records if (r["lr"], r["phase"], r["epoch"], r["eval_set"]) == (lr, "W_F", 1, "train_facts")
+        ]
+        start_fi = [
+            r for r in records if (r["lr"], r["phase"], r["epoch"], r["eval_set"]) == (lr, "W_FI", 0, "train_facts")
+        ]
+        assert end_f[0]["mean_rank"] == pytest.approx(start_fi[0]["mean_rank"])
+
+
+def test_every_subcommand_parses():
+    from ocr_core.cli import build_parser
+
+    parser = build_parser()
+    for argv in (
+        ["verify", "--seeds", "1"],
+        ["scores", "--seed", "2"],
+        ["lr-sweep", "--lrs", "1e-4"],
+        ["freezing"],
+        ["ordering"],
+        ["grafting"],
+        ["localization"],
+        ["dynamics", "--epochs", "3"],
+        ["models"],
+    ):
+        args = parser.parse_args(argv)
+        assert callable(args.func)

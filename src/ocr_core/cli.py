@@ -122,35 +122,47 @@ def _lr_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _subcommand(
+    sub, name: str, help: str, func, *, settings: bool = True, seeds: bool = True
+) -> argparse.ArgumentParser:
+    """A subcommand with the options every experiment shares."""
+    p = sub.add_parser(name, help=help)
+    p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL], help="model names, HF ids or paths")
+    if settings:
+        p.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's recommended)")
+        p.add_argument("--epochs", type=int, default=None, help="epochs (default: the model's recommended)")
+        p.add_argument("--batch-size", type=int, default=None)
+    if seeds:
+        p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    else:
+        p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--results", default="results", help="results directory")
+    p.add_argument("--force", action="store_true", help="rerun even if finished results exist")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=func)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocr_core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("models", help="list the embedded and tiny models").set_defaults(func=_models)
 
-    p = sub.add_parser("verify", help="OCR verification: finetune on facts, rank implications")
-    p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL], help="model names, HF ids or paths")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's recommended)")
-    p.add_argument("--epochs", type=int, default=None, help="epochs (default: the model's recommended)")
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p = _subcommand(sub, "verify", "OCR verification: finetune on facts, rank implications", _verify)
     p.add_argument("--hops", nargs="+", default=["first_hop", "second_hop"])
-    p.add_argument("--results", default="results", help="results directory")
-    p.add_argument("--force", action="store_true", help="rerun even if finished results exist")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=_verify)
-
-    p = sub.add_parser("scores", help="extractive scores after finetuning each hop's facts")
-    p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL])
-    p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--seed", type=int, default=0)
+    p = _subcommand(sub, "scores", "extractive scores after finetuning each hop's facts", _scores, seeds=False)
     p.add_argument("--counterfactuals", type=int, default=10, help="counterfactual prompts per test item")
     p.add_argument("--hops", nargs="+", default=["first_hop", "second_hop"])
-    p.add_argument("--results", default="results")
-    p.add_argument("--force", action="store_true")
-    p.add_argument("--quiet", action="store_true")
-    p.set_defaults(func=_scores)
-
+    p = _subcommand(
+        sub,
+        "lr-sweep",
+        "learning-rate sweep on the fictional relations (W_F, then W_{F,I})",
+        _lr_sweep,
+        settings=False,
+        seeds=False,
+    )
+    p.add_argument("--lrs", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3])
+    p.add_argument("--epochs", type=int, default=5)
     helps = dict(
         freezing="layer freezing (pre and post, early and late blocks)",
         ordering="data ordering on the fictional relations, then test-name OCR",
@@ -158,27 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
         localization="informative(W_{F,I}) vs downstream(OCR) per component",
         dynamics="all four training-dynamics experiments",
     )
-    p = sub.add_parser("lr-sweep", help="learning-rate sweep on the fictional relations (W_F, then W_{F,I})")
-    p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL])
-    p.add_argument("--lrs", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3])
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--results", default="results")
-    p.add_argument("--force", action="store_true")
-    p.add_argument("--quiet", action="store_true")
-    p.set_defaults(func=_lr_sweep)
-
     for name, text in helps.items():
-        p = sub.add_parser(name, help=text)
-        p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL])
-        p.add_argument("--lr", type=float, default=None)
-        p.add_argument("--epochs", type=int, default=None)
-        p.add_argument("--batch-size", type=int, default=None)
-        p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-        p.add_argument("--results", default="results")
-        p.add_argument("--force", action="store_true")
-        p.add_argument("--quiet", action="store_true")
-        p.set_defaults(func=_dynamics)
+        _subcommand(sub, name, text, _dynamics)
     return parser
 
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ocr_core.data import HopDataset, first_hop, second_hop
+from ocr_core.experiments.common import Settings, run_cached
 from ocr_core.finetune import cached_finetune
-from ocr_core.models import load_model, model_spec
 from ocr_core.runs import RunDir
 
 HOPS = {"first_hop": first_hop, "second_hop": second_hop}
@@ -132,30 +132,16 @@ def verify(
     progress: bool = True,
 ) -> RunDir:
     """Run (or reuse) the OCR verification for one model and write `records.json` under `results`."""
-    spec = model_spec(model_name)
-    config = dict(
-        lr=lr if lr is not None else spec.lr,
-        epochs=epochs if epochs is not None else spec.epochs,
-        batch_size=batch_size or spec.batch_size,
-        seeds=list(seeds),
-        hops=list(hops),
-    )
-    run = RunDir(results, EXPERIMENT, model_name, config)
-    if run.done and not force:
-        if progress:
-            print(f"[ocr_core] reusing {run.path}", flush=True)
-        return run
-    model, tokenizer = load_model(model_name, progress=progress)
-    records = run_ocr_verification(
-        model,
-        tokenizer,
-        model_name=model_name,
-        lr=config["lr"],
-        epochs=config["epochs"],
-        batch_size=config["batch_size"],
-        seeds=seeds,
-        hops=hops,
+    settings = Settings.for_model(model_name, lr, epochs, batch_size)
+    config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops))
+    return run_cached(
+        EXPERIMENT,
+        model_name,
+        config,
+        lambda m, t: run_ocr_verification(
+            m, t, model_name=model_name, seeds=seeds, hops=hops, progress=progress, **settings.kwargs()
+        ),
+        results=results,
+        force=force,
         progress=progress,
     )
-    run.write(records)
-    return run

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ocr_core.experiments.common import Settings, run_cached
 from ocr_core.experiments.ocr_verification import HOPS, hop_eval_sets
 from ocr_core.finetune import cached_finetune
-from ocr_core.models import load_model, model_spec
 from ocr_core.runs import RunDir
 from ocr_core.scores import SCORES, extractive_scores, peak, score_table, template
 
@@ -81,33 +81,24 @@ def scores(
     force: bool = False,
     progress: bool = True,
 ) -> RunDir:
-    spec = model_spec(model_name)
-    config = dict(
-        lr=lr or spec.lr,
-        epochs=epochs or spec.epochs,
-        batch_size=spec.batch_size,
-        seed=seed,
-        hops=list(hops),
-        n_counterfactuals=n_counterfactuals,
-    )
-    run = RunDir(results, EXPERIMENT, model_name, config)
-    if run.done and not force:
-        return run
-    model, tokenizer = load_model(model_name, progress=progress)
-    tables = [
-        run_scores(
-            model,
-            tokenizer,
-            model_name=model_name,
-            hop=hop,
-            lr=config["lr"],
-            epochs=config["epochs"],
-            batch_size=config["batch_size"],
-            seed=seed,
-            n_counterfactuals=n_counterfactuals,
-            progress=progress,
-        )
-        for hop in hops
-    ]
-    run.write(pd.concat(tables, ignore_index=True).to_dict(orient="records"))
-    return run
+    """Run (or reuse) the score tables of every hop for one model."""
+    settings = Settings.for_model(model_name, lr, epochs)
+    config = dict(**settings.kwargs(), seed=seed, hops=list(hops), n_counterfactuals=n_counterfactuals)
+
+    def compute(model, tokenizer) -> list[dict]:
+        tables = [
+            run_scores(
+                model,
+                tokenizer,
+                model_name=model_name,
+                hop=hop,
+                seed=seed,
+                n_counterfactuals=n_counterfactuals,
+                progress=progress,
+                **settings.kwargs(),
+            )
+            for hop in hops
+        ]
+        return pd.concat(tables, ignore_index=True).to_dict(orient="records")
+
+    return run_cached(EXPERIMENT, model_name, config, compute, results=results, force=force, progress=progress)
