@@ -188,3 +188,15 @@ def test_every_subcommand_parses():
     ):
         args = parser.parse_args(argv)
         assert callable(args.func)
+
+
+def test_verification_freezing_and_scores_share_the_facts_delta(tiny_llama, tmp_path):
+    from ocr_core.experiments.ocr_verification import run_ocr_verification
+
+    model, tok = tiny_llama
+    kwargs = dict(model_name="tiny-llama", seeds=(0,), hops=("first_hop",), progress=False)
+    run_ocr_verification(model, tok, **SETTINGS.kwargs(), **kwargs)
+    folder = tmp_path / "cache" / "deltas" / "tiny-llama"
+    assert len(list(folder.glob("*.safetensors"))) == 1
+    run_freezing(model, tok, settings=SETTINGS, **kwargs)
+    assert len(list(folder.glob("*.safetensors"))) == 3  # the full finetune was reused; two frozen variants added

@@ -13,26 +13,19 @@ import time
 
 import torch
 
-from ocr_core.experiments.ocr_verification import HOPS, hop_eval_sets
-from ocr_core.finetune import cached_finetune
-from ocr_core.models import DEFAULT_MODEL, load_model, model_spec
+from ocr_core.experiments.common import Settings
+from ocr_core.experiments.ocr_verification import HOPS, finetune_facts
+from ocr_core.models import DEFAULT_MODEL, load_model
 from ocr_core.scores import SCORES, extractive_scores, reference_scores, sample_counterfactuals
 
 
 def bench_scores(model_name: str, hop: str, items: int, n_counterfactuals: int, seed: int) -> dict:
-    spec = model_spec(model_name)
     model, tok = load_model(model_name)
     data = HOPS[hop](seed)
-    delta = cached_finetune(  # the same delta as the OCR verification's (shared through the cache)
-        model,
-        tok,
-        data.facts,
-        model_name=model_name,
-        lr=spec.lr,
-        epochs=spec.epochs,
-        seed=seed,
-        eval_sets=hop_eval_sets(data),
-        desc="delta for the benchmark",
+    # the same delta as the OCR verification's at default settings (shared through the cache)
+    settings = Settings.for_model(model_name)
+    delta = finetune_facts(
+        model, tok, data, model_name=model_name, settings=settings, seed=seed, desc="delta for the benchmark"
     ).delta
     test = data.implications.subset(range(min(items, len(data.implications))))
     cfs = sample_counterfactuals(test, n_counterfactuals, seed)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from ocr_core.arch import num_layers
 from ocr_core.deltas import Delta
 from ocr_core.experiments.common import Settings, mean_sd, run_cached, train_on
-from ocr_core.experiments.ocr_verification import HOPS, hop_eval_sets
+from ocr_core.experiments.ocr_verification import HOPS, finetune_facts, hop_eval_sets
 from ocr_core.finetune import Trainable
 from ocr_core.metrics import mean_rank
 
@@ -52,7 +52,16 @@ def run_freezing(
                 model_name=model_name, settings=settings, seed=seed, progress=progress, eval_sets=hop_eval_sets(data)
             )
             tag = f"{model_name} {hop} seed {seed}"
-            full = train_on(model, tokenizer, data.facts, desc=f"{tag} all layers", **common).delta
+            full = finetune_facts(
+                model,
+                tokenizer,
+                data,
+                model_name=model_name,
+                settings=settings,
+                seed=seed,
+                progress=progress,
+                desc=f"{tag} all layers",
+            ).delta
             frozen_early = Trainable(frozen_layers=tuple(early))
             frozen_late = Trainable(frozen_layers=tuple(late))
             deltas = {

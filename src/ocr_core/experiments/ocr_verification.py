@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ocr_core.data import HopDataset, first_hop, second_hop
-from ocr_core.experiments.common import Settings, run_cached
-from ocr_core.finetune import cached_finetune
+from ocr_core.experiments.common import Settings, run_cached, train_on
+from ocr_core.finetune import FinetuneResult
 from ocr_core.runs import RunDir
 
 HOPS = {"first_hop": first_hop, "second_hop": second_hop}
@@ -23,6 +23,32 @@ EXPERIMENT = "ocr_verification"
 def hop_eval_sets(data: HopDataset) -> dict:
     """What every finetune on a hop's facts logs (shared so that experiments share cached deltas)."""
     return {"fact": data.facts, "implication": data.implications}
+
+
+def finetune_facts(
+    model,
+    tokenizer,
+    data: HopDataset,
+    *,
+    model_name: str,
+    settings: Settings,
+    seed: int,
+    progress: bool = True,
+    desc: str = "facts",
+) -> FinetuneResult:
+    """The finetune on a hop's facts that the verification, layer freezing, scores and the benchmark share
+    (one cache key for all of them)."""
+    return train_on(
+        model,
+        tokenizer,
+        data.facts,
+        model_name=model_name,
+        settings=settings,
+        seed=seed,
+        eval_sets=hop_eval_sets(data),
+        progress=progress,
+        desc=desc,
+    )
 
 
 def run_ocr_verification(
@@ -49,16 +75,13 @@ def run_ocr_verification(
     for hop in hops:
         for seed in seeds:
             data: HopDataset = HOPS[hop](seed)
-            result = cached_finetune(
+            result = finetune_facts(
                 model,
                 tokenizer,
-                data.facts,
+                data,
                 model_name=model_name,
-                lr=lr,
-                epochs=epochs,
-                batch_size=batch_size,
+                settings=Settings(lr, epochs, batch_size),
                 seed=seed,
-                eval_sets=hop_eval_sets(data),
                 progress=progress,
                 desc=f"{model_name} {hop} seed {seed}",
             )

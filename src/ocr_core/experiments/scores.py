@@ -12,8 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ocr_core.experiments.common import Settings, run_cached
-from ocr_core.experiments.ocr_verification import HOPS, hop_eval_sets
-from ocr_core.finetune import cached_finetune
+from ocr_core.experiments.ocr_verification import HOPS, finetune_facts
 from ocr_core.runs import RunDir
 from ocr_core.scores import SCORES, extractive_scores, peak, score_table, template
 
@@ -35,16 +34,13 @@ def run_scores(
 ) -> pd.DataFrame:
     """Score table for one hop: delta from finetuning the hop's facts, scores on its implications."""
     data = HOPS[hop](seed)
-    result = cached_finetune(
+    result = finetune_facts(
         model,
         tokenizer,
-        data.facts,
+        data,
         model_name=model_name,
-        lr=lr,
-        epochs=epochs,
-        batch_size=batch_size,
+        settings=Settings(lr, epochs, batch_size),
         seed=seed,
-        eval_sets=hop_eval_sets(data),
         progress=progress,
         desc=f"{model_name} {hop} facts",
     )
