@@ -142,3 +142,36 @@ def test_training_touches_only_answer_tokens(tiny_llama):
         full = model(input_ids=batch.input_ids).logits[0]
         expected = torch.nn.functional.cross_entropy(full[batch.answer_cols], batch.answer_targets)
         assert answer_loss(model, batch).item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("name", ALL_TINY)
+@pytest.mark.parametrize("frozen_embeddings", [False, True])
+def test_train_step_gradients_equal_plain_autograd(name, frozen_embeddings):
+    """The in-place embedding and output-layer gradients (ocr_core.train_step) are plain autograd's."""
+    from ocr_core.metrics import answer_loss
+    from ocr_core.tokens import encode
+    from ocr_core.train_step import TrainStep
+
+    model, tok = load_model(name)
+    examples = first_hop(0).facts.examples[:5]  # prompts of different lengths: right padding is exercised
+    batch = encode(tok, examples, options=(), with_answers=True)
+    assert (batch.attention_mask == 0).any()
+    embedding = model.get_input_embeddings().weight
+    params = {n: p for n, p in model.named_parameters() if not (frozen_embeddings and p is embedding)}
+    for n, p in model.named_parameters():
+        p.requires_grad_(n in params)
+    expected_loss = answer_loss(model, batch)
+    expected_loss.backward()
+    expected = {n: p.grad.clone() for n, p in params.items()}
+    model.zero_grad(set_to_none=True)
+
+    step = TrainStep(model, params)
+    step.zero_grad()
+    loss = step(batch)
+    assert loss.item() == pytest.approx(expected_loss.item(), rel=1e-6)
+    for n, p in params.items():
+        scale = expected[n].abs().max().item() + 1e-12
+        assert (p.grad - expected[n]).abs().max().item() <= 1e-5 * scale, n
+    assert any(p.grad.abs().sum() > 0 for p in params.values())
+    if not frozen_embeddings:
+        assert embedding.grad.abs().sum() > 0

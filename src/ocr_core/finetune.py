@@ -16,8 +16,9 @@ from tqdm.auto import tqdm
 from ocr_core.arch import COMPONENT_KINDS, family_of, num_layers
 from ocr_core.data import Dataset, Example
 from ocr_core.deltas import Delta
-from ocr_core.metrics import answer_loss, evaluate
+from ocr_core.metrics import evaluate
 from ocr_core.tokens import check_word_boundaries, encode
+from ocr_core.train_step import TrainStep
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ def finetune(
         p.requires_grad_(name in params)
     snapshot = {n: p.detach().clone() for n, p in params.items()}
     optimizer = _make_optimizer(params.values(), lr)
+    step = TrainStep(model, params)
     generator = torch.Generator().manual_seed(seed)
     result = FinetuneResult(Delta())
 
@@ -131,9 +133,8 @@ def finetune(
             for start in range(0, len(order), batch_size):
                 chunk = [examples[i] for i in order[start : start + batch_size]]
                 batch = encode(tokenizer, chunk, options=(), with_answers=True).to(device)
-                loss = answer_loss(model, batch)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                step.zero_grad()
+                loss = step(batch)
                 optimizer.step()
                 total += loss.item() * len(chunk)
                 result.steps += 1

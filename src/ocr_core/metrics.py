@@ -21,14 +21,16 @@ def final_hidden(model, batch: Batch) -> torch.Tensor:
     return out.last_hidden_state
 
 
-def output_logits(model, hidden: torch.Tensor, token_ids: torch.Tensor | None = None) -> torch.Tensor:
+def output_logits(model, hidden: torch.Tensor, token_ids: torch.Tensor | None = None, matmul=None) -> torch.Tensor:
     """Output-layer logits of `hidden` [..., d_model], for `token_ids` only if given. [..., n_tokens]
 
-    Applies the model's final logit soft-capping (Gemma 2) where its config has one.
+    Applies the model's final logit soft-capping (Gemma 2) where its config has one. `matmul(h, weight)`
+    replaces `h @ weight.T` (the training step passes one that accumulates the weight gradient in place).
     """
     head = model.get_output_embeddings()
     weight = head.weight if token_ids is None else head.weight[token_ids]
-    logits = hidden.to(weight.dtype) @ weight.T
+    hidden = hidden.to(weight.dtype)
+    logits = hidden @ weight.T if matmul is None else matmul(hidden, weight)
     if getattr(head, "bias", None) is not None:
         logits = logits + (head.bias if token_ids is None else head.bias[token_ids])
     cap = getattr(model.config, "final_logit_softcapping", None)

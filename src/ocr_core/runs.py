@@ -23,7 +23,17 @@ def cache_root() -> Path:
 
 
 # What a finetuned delta depends on: a change elsewhere (experiments, scores, CLI) keeps cached deltas valid.
-TRAINING_SOURCES = ("arch.py", "data", "deltas.py", "finetune.py", "metrics.py", "models.py", "tiny.py", "tokens.py")
+TRAINING_SOURCES = (
+    "arch.py",
+    "data",
+    "deltas.py",
+    "finetune.py",
+    "metrics.py",
+    "models.py",
+    "tiny.py",
+    "tokens.py",
+    "train_step.py",
+)
 
 
 @cache
