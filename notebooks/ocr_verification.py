@@ -11,26 +11,55 @@
 #     name: python3
 # ---
 
+# %% [markdown]
+# # Does OCR happen? Finetune on facts, test their implications
+#
+# Each model is finetuned on 20 new facts and never sees their implications. First-hop: "NAME lives in" →
+# city, tested on "The people in the city NAME is from speak" → language. Second-hop: "The mayor of CITY
+# is" → NAME, tested on "The mayor of the city that contains LANDMARK is" → NAME. Ranks among 20 options
+# (0 = best, chance 9.5) before training and after every epoch; lines are means over seeds, bands the
+# seeds' range.
+
 # %% tags=["parameters"]
-model = "gemma-3-270m"
-lr = None  # None: the model's recommended learning rate
+models = ["gemma-3-270m", "smollm2-135m"]
+lr = None  # None: each model's recommended learning rate (ocr_core.models)
 epochs = None
 seeds = [0, 1, 2]
 results = "results"
 
-# %% [markdown]
-# # OCR verification
-# Finetune on first-hop and second-hop facts; rank the implications (chance 9.5).
-
 # %%
 import pandas as pd
 
-from ocr_core.experiments.ocr_verification import format_summary, summarize_ocr, verify
+from ocr_core.book import setup_notebook
+from ocr_core.charts import rank_trajectories
+from ocr_core.experiments.ocr_verification import summarize_ocr, verify
 
-run = verify(model, lr=lr, epochs=epochs, seeds=seeds, results=results)
-records = run.records()
-print(format_summary(summarize_ocr(records)))
+setup_notebook()
+records = [r for m in models for r in verify(m, lr=lr, epochs=epochs, seeds=seeds, results=results,
+                                             progress=False).records()]
+frame = pd.DataFrame(records).drop(columns=["ranks"])
+summary = pd.DataFrame(summarize_ocr(records))
 
 # %%
-frame = pd.DataFrame(records).drop(columns=["ranks"])
-frame.groupby(["hop", "split", "epoch"])["mean_rank"].agg(["mean", "std"]).round(2)
+# NBVAL_CHECK_OUTPUT
+print(summary.round(2).to_string(index=False))
+
+# %%
+rank_trajectories(frame, color="split", column="hop", row="model", chance=9.5)
+
+# %% [markdown]
+# **Reading.** Facts are learned when their rank reaches 0. OCR shows as the *implication* rank falling
+# although no implication was trained on. The paper (OLMo-7b, lr 3e-6, 8 epochs) reports implication ranks
+# 0.00 (first hop) and 1.80 (second hop) after training; the table above is what these small models do.
+
+# %% [markdown]
+# In words, from the numbers above (rule: *strong OCR* if the implication rank ends below 3.17, *partial*
+# if it fell by at least one rank):
+
+# %%
+from ocr_core.compare import ocr_word
+
+for r in summary[summary.split == "implication"].itertuples():
+    facts = summary[(summary.model == r.model) & (summary.hop == r.hop) & (summary.split == "fact")].iloc[0]
+    print(f"{r.model}, {r.hop}: facts {facts.before:.2f} -> {facts.after:.2f}; implications {r.before:.2f} -> "
+          f"{r.after:.2f} (sd {r.after_sd:.2f} over {r.n_seeds} seeds): {ocr_word(r.before, r.after)}")

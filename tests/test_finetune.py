@@ -175,3 +175,19 @@ def test_train_step_gradients_equal_plain_autograd(name, frozen_embeddings):
     assert any(p.grad.abs().sum() > 0 for p in params.values())
     if not frozen_embeddings:
         assert embedding.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", ["tiny-llama", "tiny-gemma3"])  # untied and tied output layer
+def test_trainable_without_embeddings_leaves_vocabulary_matrices_alone(name):
+    model, tok = load_model(name)
+    vocab = {
+        n
+        for n, p in model.named_parameters()
+        if p is model.get_input_embeddings().weight or p is model.get_output_embeddings().weight
+    }
+    assert vocab
+    delta = finetune(
+        model, tok, first_hop(0).facts, lr=1e-3, epochs=1, trainable=Trainable(embeddings=False), progress=False
+    ).delta
+    assert not vocab & set(delta), "embedding or output layer was trained"
+    assert any(delta[k].abs().sum() > 0 for k in delta)

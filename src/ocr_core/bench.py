@@ -1,4 +1,9 @@
-"""Benchmarks that print ratios measured in one process: `python -m ocr_core.bench scores [...]`.
+"""Benchmarks that print ratios measured in one process: `python -m ocr_core.bench scores|train [...]`.
+
+train: one finetuning step (forward, backward, fused Adam) on the fictional facts, with plain autograd
+against our `train_step.TrainStep` (persistent vocabulary-sized gradient buffers), with the embeddings
+trained and frozen; next to this machine's fp32 matmul throughput, measured in the same run, and the
+step's compute floor (6 x params x tokens FLOPs for the body, 6 x vocab x d_model per answer position).
 
 scores: the per-sample reference loop (`scores.reference_scores`: every pass recomputed for every test item
 and every counterfactual) against the batched `scores.extractive_scores`, on the same model, delta, data and
@@ -61,6 +66,67 @@ def bench_scores(model_name: str, hop: str, items: int, n_counterfactuals: int, 
     return dict(t_ref=t_ref, variants=report)
 
 
+def _matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    started = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * n**3 * repeats / (time.perf_counter() - started) / 1e9
+
+
+def bench_train(model_name: str, batch_size: int, steps: int) -> dict:
+    from ocr_core.data import fictional
+    from ocr_core.finetune import Trainable, _make_optimizer
+    from ocr_core.metrics import answer_loss
+    from ocr_core.tokens import encode
+    from ocr_core.train_step import TrainStep
+
+    model, tok = load_model(model_name)
+    batch = encode(tok, fictional(0).train_facts.examples[:batch_size], options=(), with_answers=True)
+    gflops = _matmul_gflops()
+    vocab = model.get_output_embeddings().weight
+    body = sum(p.numel() for p in model.parameters() if p is not vocab)
+    tokens = int(batch.attention_mask.sum())
+    answers = int(batch.answer_targets.numel())
+    floor_flop = 6 * body * tokens + 6 * vocab.numel() * answers
+    print(
+        f"[bench] {model_name}: batch {batch_size} ({tokens} tokens, {answers} answer positions), "
+        f"{torch.get_num_threads()} threads, matmul {gflops:.0f} GFLOP/s, floor {floor_flop / gflops / 1e9:.3f} s/step",
+        flush=True,
+    )
+    out = {}
+    for embeddings in (True, False):
+        params = Trainable(embeddings=embeddings).select(model)
+        for n, p in model.named_parameters():
+            p.requires_grad_(n in params)
+        snapshot = {n: p.detach().clone() for n, p in params.items()}
+        for label in ("plain autograd", "TrainStep"):
+            optimizer = _make_optimizer(params.values(), 1e-6)
+            step = TrainStep(model, params)
+            times = []
+            for i in range(steps + 1):
+                started = time.perf_counter()
+                if label == "TrainStep":
+                    step.zero_grad()
+                    step(batch)
+                else:
+                    optimizer.zero_grad(set_to_none=True)
+                    answer_loss(model, batch).backward()
+                optimizer.step()
+                if i:  # the first step allocates Adam's state
+                    times.append(time.perf_counter() - started)
+            seconds = sorted(times)[len(times) // 2]
+            key = f"{label}, embeddings {'trained' if embeddings else 'frozen'}"
+            out[key] = seconds
+            print(f"[bench] {key:<40} {seconds:6.3f} s/step (median of {steps})", flush=True)
+            with torch.no_grad():
+                for n, p in params.items():
+                    p.copy_(snapshot[n])
+                    p.grad = None
+    return dict(gflops=gflops, floor=floor_flop / gflops / 1e9, batch_size=batch_size, steps=out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ocr_core.bench", description=__doc__)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -70,7 +136,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--items", type=int, default=20, help="test items (the dataset has 20)")
     p.add_argument("--counterfactuals", type=int, default=10)
     p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser("train", help="training step: plain autograd vs TrainStep, against the compute floor")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--steps", type=int, default=5)
     args = parser.parse_args(argv)
+    if args.what == "train":
+        out = bench_train(args.model, args.batch_size, args.steps)
+        base = out["steps"]["plain autograd, embeddings trained"]
+        for key, seconds in out["steps"].items():
+            print(
+                f"{key:<40} {seconds:6.3f} s/step = {seconds / out['batch_size']:.3f} s/example; "
+                f"{base / seconds:4.2f}x plain autograd; {seconds / out['floor']:5.1f}x the compute floor"
+            )
+        return 0
     out = bench_scores(args.model, args.hop, args.items, args.counterfactuals, args.seed)
     print(f"reference (per item and counterfactual): {out['t_ref']:.2f} s")
     for label, v in out["variants"].items():

@@ -21,6 +21,10 @@ def _models(_: argparse.Namespace) -> int:
     return 0
 
 
+def _embeddings(args: argparse.Namespace) -> bool | None:
+    return None if args.embeddings is None else args.embeddings == "train"
+
+
 def _verify(args: argparse.Namespace) -> int:
     from ocr_core.experiments.ocr_verification import format_summary, summarize_ocr, verify
 
@@ -31,6 +35,7 @@ def _verify(args: argparse.Namespace) -> int:
             lr=args.lr,
             epochs=args.epochs,
             batch_size=args.batch_size,
+            embeddings=_embeddings(args),
             seeds=args.seeds,
             hops=args.hops,
             results=args.results,
@@ -54,6 +59,7 @@ def _scores(args: argparse.Namespace) -> int:
             hops=args.hops,
             lr=args.lr,
             epochs=args.epochs,
+            embeddings=_embeddings(args),
             seed=args.seed,
             n_counterfactuals=args.counterfactuals,
             results=args.results,
@@ -90,6 +96,7 @@ def _dynamics(args: argparse.Namespace) -> int:
                 lr=args.lr,
                 epochs=args.epochs,
                 batch_size=args.batch_size,
+                embeddings=_embeddings(args),
                 seeds=args.seeds,
                 results=args.results,
                 force=args.force,
@@ -112,6 +119,7 @@ def _lr_sweep(args: argparse.Namespace) -> int:
             model,
             lrs=args.lrs,
             epochs=args.epochs,
+            embeddings=_embeddings(args) is not False,
             seed=args.seed,
             results=args.results,
             force=args.force,
@@ -132,6 +140,13 @@ def _subcommand(
         p.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's recommended)")
         p.add_argument("--epochs", type=int, default=None, help="epochs (default: the model's recommended)")
         p.add_argument("--batch-size", type=int, default=None)
+    if settings or name == "lr-sweep":
+        p.add_argument(
+            "--embeddings",
+            choices=["train", "freeze"],
+            default=None,
+            help="train or freeze the input embedding and output layer (default: the model's recommended)",
+        )
     if seeds:
         p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     else:

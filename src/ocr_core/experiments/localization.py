@@ -92,13 +92,14 @@ def localization(
     lr=None,
     epochs=None,
     batch_size=None,
+    embeddings=None,
     seeds=(0, 1, 2),
     n_counterfactuals=10,
     results="results",
     force=False,
     progress=True,
 ):
-    settings = Settings.for_model(model_name, lr, epochs, batch_size)
+    settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings, fictional=True)
     config = dict(**settings.kwargs(), seeds=list(seeds), n_counterfactuals=n_counterfactuals)
     return run_cached(
         EXPERIMENT,

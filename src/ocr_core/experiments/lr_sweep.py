@@ -24,12 +24,13 @@ def run_lr_sweep(
     lrs: Sequence[float],
     epochs: int,
     batch_size: int = 8,
+    embeddings: bool = True,
     seed: int = 0,
     progress: bool = True,
 ) -> list[dict]:
     records = []
     for lr in lrs:
-        settings = Settings(lr, epochs, batch_size)
+        settings = Settings(lr, epochs, batch_size, embeddings)
         runs = FictionalRuns(
             model, tokenizer, fictional(seed), model_name=model_name, settings=settings, progress=progress
         )
@@ -42,6 +43,7 @@ def run_lr_sweep(
                         seed=seed,
                         lr=lr,
                         epochs=epochs,
+                        embeddings=embeddings,
                         phase=phase,
                         epoch=row["epoch"],
                         eval_set=row["eval_set"],
@@ -77,17 +79,22 @@ def lr_sweep(
     *,
     lrs=(1e-4, 3e-4, 1e-3),
     epochs: int = 5,
+    embeddings: bool = True,
     seed: int = 0,
     results="results",
     force=False,
     progress=True,
 ):
     config = dict(lrs=list(lrs), epochs=epochs, seed=seed)
+    if not embeddings:  # (kept out of the config otherwise, so earlier sweeps stay valid)
+        config["embeddings"] = False
     return run_cached(
         EXPERIMENT,
         model_name,
         config,
-        lambda m, t: run_lr_sweep(m, t, model_name=model_name, lrs=lrs, epochs=epochs, seed=seed, progress=progress),
+        lambda m, t: run_lr_sweep(
+            m, t, model_name=model_name, lrs=lrs, epochs=epochs, embeddings=embeddings, seed=seed, progress=progress
+        ),
         results=results,
         force=force,
         progress=progress,

@@ -59,6 +59,7 @@ def run_ocr_verification(
     lr: float,
     epochs: int,
     batch_size: int = 8,
+    embeddings: bool = True,
     seeds: Sequence[int] = (0,),
     hops: Sequence[str] = tuple(HOPS),
     progress: bool = True,
@@ -80,7 +81,7 @@ def run_ocr_verification(
                 tokenizer,
                 data,
                 model_name=model_name,
-                settings=Settings(lr, epochs, batch_size),
+                settings=Settings(lr, epochs, batch_size, embeddings),
                 seed=seed,
                 progress=progress,
                 desc=f"{model_name} {hop} seed {seed}",
@@ -96,6 +97,7 @@ def run_ocr_verification(
                         lr=lr,
                         epochs=epochs,
                         batch_size=batch_size,
+                        embeddings=embeddings,
                         epoch=row["epoch"],
                         split=row["eval_set"],
                         mean_rank=row["mean_rank"],
@@ -148,6 +150,7 @@ def verify(
     lr: float | None = None,
     epochs: int | None = None,
     batch_size: int | None = None,
+    embeddings: bool | None = None,
     seeds: Sequence[int] = (0, 1, 2),
     hops: Sequence[str] = tuple(HOPS),
     results: str | Path = "results",
@@ -155,7 +158,7 @@ def verify(
     progress: bool = True,
 ) -> RunDir:
     """Run (or reuse) the OCR verification for one model and write `records.json` under `results`."""
-    settings = Settings.for_model(model_name, lr, epochs, batch_size)
+    settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings)
     config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops))
     return run_cached(
         EXPERIMENT,

@@ -121,13 +121,14 @@ def ordering(
     lr=None,
     epochs=None,
     batch_size=None,
+    embeddings=None,
     seeds=(0, 1, 2),
     orders=ORDERS,
     results="results",
     force=False,
     progress=True,
 ):
-    settings = Settings.for_model(model_name, lr, epochs, batch_size)
+    settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings, fictional=True)
     config = dict(**settings.kwargs(), seeds=list(seeds), orders=list(orders))
     return run_cached(
         EXPERIMENT,

@@ -28,6 +28,7 @@ def run_scores(
     lr: float,
     epochs: int,
     batch_size: int = 8,
+    embeddings: bool = True,
     seed: int = 0,
     n_counterfactuals: int = 10,
     progress: bool = True,
@@ -39,7 +40,7 @@ def run_scores(
         tokenizer,
         data,
         model_name=model_name,
-        settings=Settings(lr, epochs, batch_size),
+        settings=Settings(lr, epochs, batch_size, embeddings),
         seed=seed,
         progress=progress,
         desc=f"{model_name} {hop} facts",
@@ -71,6 +72,7 @@ def scores(
     hops: Sequence[str] = tuple(HOPS),
     lr: float | None = None,
     epochs: int | None = None,
+    embeddings: bool | None = None,
     seed: int = 0,
     n_counterfactuals: int = 10,
     results: str | Path = "results",
@@ -78,7 +80,7 @@ def scores(
     progress: bool = True,
 ) -> RunDir:
     """Run (or reuse) the score tables of every hop for one model."""
-    settings = Settings.for_model(model_name, lr, epochs)
+    settings = Settings.for_model(model_name, lr, epochs, embeddings=embeddings)
     config = dict(**settings.kwargs(), seed=seed, hops=list(hops), n_counterfactuals=n_counterfactuals)
 
     def compute(model, tokenizer) -> list[dict]:

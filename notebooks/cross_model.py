@@ -1,0 +1,45 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Across models: one line per model
+#
+# The headline number of every experiment, per model, at each model's default settings (finished results
+# are reused; a model without results is run). Mean ranks: 0 = best, chance 9.5.
+
+# %% tags=["parameters"]
+models = ["gemma-3-270m", "smollm2-135m"]
+seeds = [0, 1, 2]
+results = "results"
+
+# %%
+import altair as alt
+import pandas as pd
+
+from ocr_core.book import setup_notebook
+from ocr_core.summary import headline
+
+setup_notebook()
+table = pd.DataFrame([headline(m, seeds=seeds, results=results) for m in models])
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(table.set_index("model").T.round(2).to_string())
+
+# %%
+long = table.melt(id_vars=["model", "parameters"], var_name="measure", value_name="mean rank")
+long = long[long.measure.str.contains("impl")]
+alt.Chart(long).mark_bar().encode(
+    y=alt.Y("measure:N", title=None), x=alt.X("mean rank:Q", scale=alt.Scale(domain=[0, 9.5])),
+    color="model:N", yOffset="model:N", tooltip=["model", "measure", alt.Tooltip("mean rank:Q", format=".2f")],
+).properties(width=360)

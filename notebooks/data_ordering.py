@@ -1,0 +1,81 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Data ordering: facts before implications?
+#
+# Fictional relations: "NAME dax is" → city (facts), "NAME zong is the" → the animal of that city
+# (implications). On the 80 train names the model is trained *joint* (shuffled together), *facts first*,
+# *implications first*, or not at all (*none*). Then only the **facts** of 20 held-out test names (sharing
+# no first or last name with the train names) are finetuned, and the test names' implication rank is
+# tracked. The paper predicts OCR on test names only after facts-first (partly after joint) training.
+# Retention of the train facts is logged through every phase, because a phase can erase the previous one.
+
+# %% tags=["parameters"]
+models = ["gemma-3-270m", "smollm2-135m"]
+lr = None
+epochs = None
+seeds = [0, 1, 2]
+results = "results"
+
+# %%
+import altair as alt
+import pandas as pd
+
+from ocr_core.book import setup_notebook
+from ocr_core.charts import rank_trajectories
+from ocr_core.experiments.ordering import ordering, ordering_table
+
+setup_notebook()
+records, tables = [], []
+for m in models:
+    run = ordering(m, lr=lr, epochs=epochs, seeds=seeds, results=results, progress=False)
+    records += run.records()
+    tables.append(pd.DataFrame(ordering_table(run.records())).assign(model=m))
+table = pd.concat(tables, ignore_index=True)
+frame = pd.DataFrame(records)
+
+# %% [markdown]
+# Final mean ranks (mean over seeds): test implications before and after the OCR stage, test facts after
+# it, and the train facts after the structure stage and after the OCR stage (retention).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+cols = ["test_implications.before", "test_implications.after", "test_facts.after",
+        "train_facts.after_structure", "train_implications.after_structure", "train_facts.after_ocr"]
+for m, sub in table.groupby("model", sort=False):
+    print(m)
+    print(sub.set_index("order")[cols].round(2).to_string())
+
+# %%
+ocr = frame[(frame.stage == "ocr") & frame.eval_set.isin(["test_implications", "test_facts"])]
+rank_trajectories(ocr, color="order", column="eval_set", row="model", chance=9.5,
+                  title="OCR stage: test names' ranks while only their facts are trained")
+
+# %%
+structure = frame[frame.eval_set.isin(["train_facts", "train_implications"])]
+rank_trajectories(structure, x="step", color="eval_set", column="order", row="model", chance=9.5,
+                  title="Every phase, end to end: train facts and implications (retention)")
+
+# %% [markdown]
+# In words (same rule as the OCR chapter; the facts-first retention column says whether the facts were
+# still known when the test names' OCR was measured):
+
+# %%
+from ocr_core.compare import ocr_word
+
+for _, r in table.iterrows():
+    before, after = r["test_implications.before"], r["test_implications.after"]
+    print(f"{r.model}, {r.order}: test implications {before:.2f} -> {after:.2f} ({ocr_word(before, after)}); "
+          f"test facts {r['test_facts.after']:.2f}; train facts after structure training "
+          f"{r['train_facts.after_structure']:.2f}, after the OCR stage {r['train_facts.after_ocr']:.2f}")

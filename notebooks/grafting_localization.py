@@ -1,0 +1,57 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Grafting localization: W_{F,I} changes the components that later do the OCR
+#
+# Per component (each MLP, each attention head): the **informative** score of the implication-training
+# delta W_{F,I} on the train names' implications (at base + W_F), against the **downstream** score of
+# test-name OCR (finetuning the test names' facts at base + W_F + W_{F,I}) on the test names' implications.
+# Scores are summed over positions and averaged over items. r² per component kind, per seed.
+
+# %% tags=["parameters"]
+models = ["gemma-3-270m", "smollm2-135m"]
+lr = None
+epochs = None
+seeds = [0, 1, 2]
+results = "results"
+
+# %%
+import pandas as pd
+
+from ocr_core.book import setup_notebook
+from ocr_core.charts import scatter_r2
+from ocr_core.experiments.localization import localization, localization_table, r_squared
+
+setup_notebook()
+records, tables = [], []
+for m in models:
+    run = localization(m, lr=lr, epochs=epochs, seeds=seeds, results=results, progress=False)
+    records += run.records()
+    tables.append(pd.DataFrame(localization_table(run.records())).assign(model=m))
+table = pd.concat(tables, ignore_index=True)
+frame = pd.DataFrame(records)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(table[["model", "kind", "r2", "r2_sd", "n_seeds"]].round(3).to_string(index=False))
+
+# %%
+import altair as alt
+
+charts = []
+for m, sub in frame[frame.seed == frame.seed.min()].groupby("model", sort=False):
+    r2 = {k: r_squared(s.informative_WFI, s.downstream_ocr) for k, s in sub.groupby("kind")}
+    charts.append(scatter_r2(sub, x="informative_WFI", y="downstream_ocr", color="kind", r2=r2,
+                             title=f"{m}, seed {sub.seed.iloc[0]}"))
+alt.vconcat(*charts)

@@ -1,0 +1,62 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Where are new facts stored? Layer freezing
+#
+# Blocks are split at 3/4 of depth into *early* and *late*. *pre*: finetune with one part frozen; *post*:
+# finetune everything, then revert one part's delta. *none* trains everything; *all* is the base model.
+# The paper's prediction: first-hop OCR needs the fact stored **early** (reverting or freezing early layers
+# hurts the first-hop implication), second-hop OCR needs it **late**.
+
+# %% tags=["parameters"]
+models = ["gemma-3-270m", "smollm2-135m"]
+lr = None
+epochs = None
+seeds = [0, 1, 2]
+split = 0.75
+results = "results"
+
+# %%
+import pandas as pd
+
+from ocr_core.book import setup_notebook
+from ocr_core.charts import grouped_bars
+from ocr_core.experiments.freezing import freezing, freezing_table
+
+setup_notebook()
+tables = []
+for m in models:
+    run = freezing(m, lr=lr, epochs=epochs, seeds=seeds, split=split, results=results, progress=False)
+    tables.append(pd.DataFrame(freezing_table(run.records())).assign(model=m))
+    first = run.records()[0]
+    print(f"{m}: early blocks {first['early_layers']}, late blocks {first['late_layers']}")
+table = pd.concat(tables, ignore_index=True)
+
+# %% [markdown]
+# Mean rank over seeds (± sd) per variant; columns are hop.split:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+cols = [c for c in table.columns if c not in ("variant", "model") and not c.endswith(".sd")]
+for m, sub in table.groupby("model", sort=False):
+    print(m)
+    print(sub.set_index("variant")[cols].round(2).to_string())
+
+# %%
+long = []
+for _, r in table.iterrows():
+    for c in cols:
+        long.append(dict(model=r["model"], variant=r["variant"], cell=c, mean=r[c], sd=r[c + ".sd"]))
+long = pd.DataFrame(long)
+grouped_bars(long, x="cell", color="variant", row="model", title="Layer freezing: mean rank per variant")

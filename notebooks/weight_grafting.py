@@ -1,0 +1,61 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Weight grafting: is what implication training learned a reusable structure?
+#
+# W_F: facts F of the train names. W_{F,I}: their implications, trained on top of W_F. W_{F'}: a
+# *different* assignment of names to cities (counterfactual facts F'), from base. W_I: the implications of
+# F trained from base (control). The graft base + W_{F'} + W_{F,I} never saw F' and its implications
+# together; if W_{F,I} installed an extraction structure rather than memorized answers, it predicts the
+# implications of F'. Retention rows: base + W_F and base + W_F + W_{F,I} on the facts F.
+
+# %% tags=["parameters"]
+models = ["gemma-3-270m", "smollm2-135m"]
+lr = None
+epochs = None
+seeds = [0, 1, 2]
+results = "results"
+
+# %%
+import pandas as pd
+
+from ocr_core.book import setup_notebook
+from ocr_core.charts import grouped_bars
+from ocr_core.experiments.grafting import EVALS, grafting, grafting_table
+
+setup_notebook()
+table = pd.concat(
+    [pd.DataFrame(grafting_table(grafting(m, lr=lr, epochs=epochs, seeds=seeds, results=results,
+                                          progress=False).records())).assign(model=m) for m in models],
+    ignore_index=True,
+)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+cols = [*EVALS, "facts_F"]
+for m, sub in table.groupby("model", sort=False):
+    print(m)
+    print(sub.set_index("weights")[cols].round(2).to_string())
+
+# %%
+main = table[table.weights.isin(["base+W_F'", "graft", "control"])]
+long = pd.DataFrame([dict(model=r["model"], weights=r["weights"], eval_set=c, mean=r[c], sd=r[c + ".sd"])
+                     for _, r in main.iterrows() for c in EVALS])
+grouped_bars(long, x="eval_set", color="weights", row="model", title="Weight grafting: mean rank")
+
+# %% [markdown]
+# **Reading.** The paper (OLMo-7b): graft 1.13 on implications of F' against 9.12 for base + W_{F'} and
+# 8.42 for the control. Here, compare the graft's *implications F'* column with the other two rows, and
+# check the retention rows: if base + W_F + W_{F,I} no longer knows F, W_{F,I} partly overwrote facts
+# instead of only learning to extract them.

@@ -1,0 +1,143 @@
+"""Build the book: execute every notebook with papermill (both embedded models), then run Jupyter Book.
+
+    python -m ocr_core.book              # execute all notebooks, then build _build/html
+    python -m ocr_core.book --only data_ordering --models smollm2-135m
+    python -m ocr_core.book --no-execute # rebuild the HTML from the executed notebooks
+
+Notebook sources are jupytext `py:percent` files in notebooks/; the executed notebooks go to book/chapters/,
+where _toc.yml reads them. Experiments cache their results (results/) and finetuned deltas, so a second
+build only re-renders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# In book order. Each notebook's parameters cell has `models`, `results` and its own settings.
+NOTEBOOKS = (
+    "prior_knowledge",
+    "ocr_verification",
+    "extractive_scores",
+    "lr_sweep",
+    "layer_freezing",
+    "data_ordering",
+    "weight_grafting",
+    "grafting_localization",
+    "cross_model",
+    "paper_vs_reproduction",
+)
+EMBEDDED = ("gemma-3-270m", "smollm2-135m")
+
+
+def repo_root(start: Path | None = None) -> Path:
+    """The folder holding _config.yml and pyproject.toml (searched upwards from `start` or the cwd)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_config.yml").exists() and (folder / "pyproject.toml").exists():
+            return folder
+    raise FileNotFoundError(f"no book root (_config.yml + pyproject.toml) above {here}")
+
+
+def setup_notebook() -> Path:
+    """First call of every notebook: work from the repository root (papermill, nbval and Jupyter start
+    kernels in different folders) and render charts offline. Returns the root."""
+    from ocr_core.charts import enable_offline
+
+    root = repo_root()
+    os.chdir(root)
+    enable_offline()
+    return root
+
+
+def _source_to_ipynb(name: str, root: Path) -> Path:
+    """notebooks/<name>.py -> notebooks/<name>.ipynb (jupytext pairing; the .py is the source of truth)."""
+    import jupytext
+
+    source = root / "notebooks" / f"{name}.py"
+    target = source.with_suffix(".ipynb")
+    notebook = jupytext.read(source)
+    jupytext.write(notebook, target)
+    return target
+
+
+def execute(name: str, root: Path, models: list[str], extra: dict | None = None) -> float:
+    """Execute one notebook into book/chapters/<name>.ipynb; returns seconds."""
+    import papermill
+
+    source = _source_to_ipynb(name, root)
+    out = root / "book" / "chapters" / f"{name}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    papermill.execute_notebook(
+        str(source),
+        str(out),
+        parameters=dict(models=list(models), **(extra or {})),
+        cwd=str(root),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    _strip_execution_metadata(out)
+    return time.perf_counter() - started
+
+
+def _strip_execution_metadata(path: Path) -> None:
+    """Drop papermill's timing metadata so re-executed notebooks diff only where results changed."""
+    nb = json.loads(path.read_text())
+    nb.get("metadata", {}).get("papermill", {}).pop("start_time", None)
+    for key in ("start_time", "end_time", "duration"):
+        nb.get("metadata", {}).get("papermill", {}).pop(key, None)
+    for cell in nb["cells"]:
+        cell.get("metadata", {}).pop("execution", None)
+        for key in ("start_time", "end_time", "duration"):
+            cell.get("metadata", {}).get("papermill", {}).pop(key, None)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def build_html(root: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--path-output", str(root), "-q"],
+        check=True,
+        cwd=root,
+    )
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ocr_core.book", description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(EMBEDDED))
+    parser.add_argument("--only", nargs="+", choices=NOTEBOOKS, help="execute only these notebooks")
+    parser.add_argument("--no-execute", action="store_true", help="build the HTML from executed notebooks")
+    parser.add_argument("--no-html", action="store_true", help="execute notebooks but skip Jupyter Book")
+    parser.add_argument("--results", default=None, help="results directory passed to every notebook")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds passed to every notebook")
+    args = parser.parse_args(argv)
+    root = repo_root()
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    if not args.no_execute:
+        names = args.only or NOTEBOOKS
+        for i, name in enumerate(names, 1):
+            print(f"[book] {i}/{len(names)} {name} ({', '.join(args.models)}) ...", flush=True)
+            extra = {k: v for k, v in (("results", args.results), ("seeds", args.seeds)) if v is not None}
+            timings[name] = execute(name, root, args.models, extra)
+            print(f"[book] {name}: {timings[name]:.0f} s (elapsed {time.perf_counter() - started:.0f} s)", flush=True)
+    if not args.no_html:
+        print("[book] jupyter-book build ...", flush=True)
+        timings["jupyter-book build"] = build_html(root)
+        print(f"[book] html: {timings['jupyter-book build']:.0f} s -> {root / '_build/html/index.html'}")
+    timings["total"] = time.perf_counter() - started
+    (root / "_build").mkdir(exist_ok=True)
+    (root / "_build" / "book_timings.json").write_text(json.dumps(timings, indent=1) + "\n")
+    print(f"[book] done in {timings['total']:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

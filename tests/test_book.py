@@ -1,0 +1,167 @@
+"""The book: notebook sources, the offline chart renderer, verdict rules, nbval's check failing on a changed
+number, and the built HTML rendering its charts in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocr_core.book import NOTEBOOKS, repo_root
+from ocr_core.compare import NOT, REPRODUCES, WEAKER, band, r2_verdict, table_rows, verdict
+
+ROOT = repo_root(Path(__file__).parent)
+CHAPTERS = ROOT / "book" / "chapters"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_source_starts_with_parameters_and_calls_ocr_core(name):
+    import jupytext
+
+    nb = jupytext.read(ROOT / "notebooks" / f"{name}.py")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", []), "the first code cell must be papermill's parameters"
+    assert "models = [" in code[0].source
+    assert "setup_notebook()" in code[1].source and "ocr_core" in code[1].source
+    assert any("NBVAL_CHECK_OUTPUT" in c.source for c in code), "no result cell is checked by nbval"
+
+
+def test_toc_lists_every_notebook_and_executed_chapters_exist():
+    toc = (ROOT / "_toc.yml").read_text()
+    for name in NOTEBOOKS:
+        assert f"book/chapters/{name}" in toc
+        assert (CHAPTERS / f"{name}.ipynb").exists(), f"{name} was never executed: run `make book`"
+
+
+def test_offline_renderer_needs_no_network():
+    import altair as alt
+    import pandas as pd
+
+    from ocr_core.charts import VEGALITE_MIME, enable_offline
+
+    enable_offline()
+    chart = alt.Chart(pd.DataFrame({"x": [1, 2], "y": [3, 4]})).mark_line().encode(x="x", y="y")
+    bundle = chart._repr_mimebundle_()
+    bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+    html = bundle["text/html"]
+    assert "vegaEmbed(" in html and "<script" in html
+    assert "http://" not in html and "https://" not in html.replace("https://vega.github.io/schema", "")
+    assert "cdn" not in html.lower()
+    assert bundle[VEGALITE_MIME]["mark"]["type"] == "line"
+
+
+def test_verdict_rule():
+    assert band(0.5) == "low" and band(5.0) == "mid" and band(9.0) == "high"
+    assert verdict([0.0, 8.4], [1.0, 9.0]) == REPRODUCES
+    assert verdict([0.0, 8.4], [4.0, 9.0]) == WEAKER
+    assert verdict([0.0, 8.4], [9.0, 9.0]) == NOT
+    assert r2_verdict(0.7) == REPRODUCES and r2_verdict(0.3) == WEAKER and r2_verdict(0.05) == NOT
+    rows = table_rows({"columns": ["a", "b"], "rows": {"r": [0.0, 9.0]}}, {"r": {"a": 0.2, "b": 8.0}}, "row")
+    assert rows == [{"row": "r", "paper a": 0.0, "ours a": 0.2, "paper b": 9.0, "ours b": 8.0, "verdict": REPRODUCES}]
+    assert table_rows({"columns": ["a"], "rows": {"r": [0.0]}}, {}, "row")[0]["verdict"] == "not run"
+
+
+def _checked_outputs(path: Path) -> list[str]:
+    nb = json.loads(path.read_text())
+    return [
+        "".join(o.get("text", ""))
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and "NBVAL_CHECK_OUTPUT" in "".join(c["source"])
+        for o in c["outputs"]
+        if o.get("output_type") == "stream"
+    ]
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_executed_chapters_hold_checked_numbers_for_both_models(name):
+    outputs = _checked_outputs(CHAPTERS / f"{name}.ipynb")
+    assert outputs and all(outputs), f"{name}: a checked cell printed nothing"
+    text = "\n".join(outputs)
+    for model in ("gemma-3-270m", "smollm2-135m"):
+        assert model in text, f"{name}: no numbers for {model}"
+
+
+def test_nbval_fails_when_a_checked_number_changes():
+    """The regression check can fail: change one digit of a checked output, nbval must report it."""
+    source = CHAPTERS / "prior_knowledge.ipynb"
+    nb = json.loads(source.read_text())
+    changed = False
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and "NBVAL_CHECK_OUTPUT" in "".join(cell["source"]):
+            for out in cell["outputs"]:
+                text = "".join(out.get("text", ""))
+                digit = next((i for i, ch in enumerate(text) if ch.isdigit()), None)
+                if digit is not None and not changed:
+                    new = str((int(text[digit]) + 1) % 10)
+                    out["text"] = text[:digit] + new + text[digit + 1 :]
+                    changed = True
+    assert changed
+    folder = ROOT / "_build" / "nbval_tamper"  # inside the repository, so the notebook finds its root
+    folder.mkdir(parents=True, exist_ok=True)
+    tampered = folder / "prior_knowledge.ipynb"
+    tampered.write_text(json.dumps(nb))
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env"]
+    bad = subprocess.run([*args, str(tampered)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert bad.returncode != 0, bad.stdout[-2000:]
+    assert "Cell outputs differ" in bad.stdout, bad.stdout[-3000:]
+    assert "1 failed" in bad.stdout, bad.stdout[-3000:]  # the tampered cell, and only it
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory) -> Path:
+    """Build the HTML from the committed executed notebooks into a temporary folder."""
+    out = tmp_path_factory.mktemp("book")
+    vendor = ROOT / "book" / "_static" / "vendor"
+    assert (vendor / "vega-embed.min.js").exists(), "vega is not vendored: run scripts/vendor_vega.sh"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--path-output", str(out), "-q"],
+        check=True,
+        cwd=ROOT,
+        timeout=900,
+    )
+    return out / "_build" / "html"
+
+
+CHART_PAGES = [n for n in NOTEBOOKS if n != "paper_vs_reproduction"]
+
+
+def test_book_pages_render_charts_offline_in_chromium(built_book):
+    """Every chapter with charts renders them (vega SVG) with no network and no JS errors; screenshots are
+    kept in _build/screenshots for a person to look at."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed for the browser test (scripts/setup.sh installs it)"
+    shots = ROOT / "_build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        requests: list[str] = []
+        context.on("request", lambda r: requests.append(r.url))
+        for name in ("intro", *CHART_PAGES):
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+            page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+            rel = "book/intro.html" if name == "intro" else f"book/chapters/{name}.html"
+            page.goto((built_book / rel).as_uri())
+            if name != "intro":
+                page.wait_for_selector(".ocr-chart svg.marks", timeout=30_000)
+                charts = page.locator(".ocr-chart").count()
+                rendered = page.locator(".ocr-chart svg.marks").count()
+                assert charts and rendered == charts, f"{name}: {rendered} of {charts} charts rendered"
+                failed = [t for t in page.locator(".ocr-chart").all_inner_texts() if t.startswith("chart ")]
+                assert not failed, f"{name}: {failed}"
+            page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+            assert not errors, f"{name}: JS errors {errors}"
+            page.close()
+        browser.close()
+    remote = [u for u in requests if u.startswith(("http://", "https://"))]
+    assert not remote, f"pages fetched from the network: {remote[:5]}"
