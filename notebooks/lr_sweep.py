@@ -24,7 +24,7 @@
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]
 lrs = [1e-4, 2e-4, 3e-4]
-frozen_lrs = [1e-4, 3e-4, 1e-3]  # a second sweep with the input embedding and output layer frozen ...
+frozen_lrs = [1e-4, 3e-4]  # a second sweep with the input embedding and output layer frozen ...
 frozen_models = ["gemma-3-270m"]  # ... for these models
 epochs = 5
 seed = 0

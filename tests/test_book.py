@@ -76,13 +76,41 @@ def _checked_outputs(path: Path) -> list[str]:
     ]
 
 
+def _executed_models(path: Path) -> list[str]:
+    """The `models` a chapter was executed with (papermill's injected parameters, else the defaults)."""
+    import ast
+
+    nb = json.loads(path.read_text())
+    found: list[str] = []
+    for cell in nb["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] == "code" and ("parameters" in tags or "injected-parameters" in tags):
+            for node in ast.parse("".join(cell["source"])).body:
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "models":
+                    found = ast.literal_eval(node.value)
+    return found
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_executed_chapters_hold_checked_numbers_for_both_models(name):
-    outputs = _checked_outputs(CHAPTERS / f"{name}.ipynb")
+def test_executed_chapters_hold_checked_numbers_for_every_model(name):
+    """Each chapter was executed for real models (not tiny test models) and prints numbers for each."""
+    path = CHAPTERS / f"{name}.ipynb"
+    models = _executed_models(path)
+    assert models and not any(m.startswith("tiny-") for m in models), f"{name} executed with {models}"
+    outputs = _checked_outputs(path)
     assert outputs and all(outputs), f"{name}: a checked cell printed nothing"
     text = "\n".join(outputs)
-    for model in ("gemma-3-270m", "smollm2-135m"):
+    for model in models:
         assert model in text, f"{name}: no numbers for {model}"
+
+
+def test_chapters_default_to_both_embedded_models():
+    import jupytext
+
+    for name in NOTEBOOKS:
+        nb = jupytext.read(ROOT / "notebooks" / f"{name}.py")
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        assert 'models = ["gemma-3-270m", "smollm2-135m"]' in params.source, name
 
 
 def test_nbval_fails_when_a_checked_number_changes():

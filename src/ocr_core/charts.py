@@ -65,7 +65,8 @@ def rank_trajectories(
     (seed, x, color, facets) with `mean_rank`."""
     by = [c for c in (column, row) if c]
     data = _band(frame, x, "mean_rank", color, by)
-    base = alt.Chart(data).encode(
+    # Layers carry no data of their own: the facet splits the shared data between panels.
+    base = alt.Chart().encode(
         x=alt.X(f"{x}:Q", title=x),
         color=alt.Color(f"{color}:N", title=color),
     )
@@ -82,7 +83,7 @@ def rank_trajectories(
         base.mark_line(point=True).encode(y="mean:Q", tooltip=tooltip),
     ]
     if chance is not None:
-        layers.append(alt.Chart(pd.DataFrame({"chance": [chance]})).mark_rule(strokeDash=[4, 4]).encode(y="chance:Q"))
+        layers.append(alt.Chart().mark_rule(strokeDash=[4, 4], color="gray").encode(y=alt.datum(chance)))
     chart = alt.layer(*layers, data=data).properties(width=260, height=180)
     facets = {}
     if column:
