@@ -35,14 +35,10 @@ import pandas as pd
 from ocr_core.book import setup_notebook
 from ocr_core.charts import rank_trajectories
 from ocr_core.experiments.ordering import ordering, ordering_table
+from ocr_core.summary import per_model
 
 setup_notebook()
-records, tables = [], []
-for m in models:
-    run = ordering(m, lr=lr, epochs=epochs, seeds=seeds, results=results, progress=False)
-    records += run.records()
-    tables.append(pd.DataFrame(ordering_table(run.records())).assign(model=m))
-table = pd.concat(tables, ignore_index=True)
+records, table = per_model(ordering, ordering_table, models, lr=lr, epochs=epochs, seeds=seeds, results=results)
 frame = pd.DataFrame(records)
 
 # %% [markdown]

@@ -32,14 +32,11 @@ import pandas as pd
 from ocr_core.book import setup_notebook
 from ocr_core.charts import scatter_r2
 from ocr_core.experiments.localization import localization, localization_table, r_squared
+from ocr_core.summary import per_model
 
 setup_notebook()
-records, tables = [], []
-for m in models:
-    run = localization(m, lr=lr, epochs=epochs, seeds=seeds, results=results, progress=False)
-    records += run.records()
-    tables.append(pd.DataFrame(localization_table(run.records())).assign(model=m))
-table = pd.concat(tables, ignore_index=True)
+records, table = per_model(localization, localization_table, models, lr=lr, epochs=epochs, seeds=seeds,
+                           results=results)
 frame = pd.DataFrame(records)
 
 # %%

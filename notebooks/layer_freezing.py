@@ -33,15 +33,14 @@ import pandas as pd
 from ocr_core.book import setup_notebook
 from ocr_core.charts import grouped_bars
 from ocr_core.experiments.freezing import freezing, freezing_table
+from ocr_core.summary import per_model
 
 setup_notebook()
-tables = []
+records, table = per_model(freezing, freezing_table, models, lr=lr, epochs=epochs, seeds=seeds, split=split,
+                           results=results)
 for m in models:
-    run = freezing(m, lr=lr, epochs=epochs, seeds=seeds, split=split, results=results, progress=False)
-    tables.append(pd.DataFrame(freezing_table(run.records())).assign(model=m))
-    first = run.records()[0]
+    first = next(r for r in records if r["model"] == m)
     print(f"{m}: early blocks {first['early_layers']}, late blocks {first['late_layers']}")
-table = pd.concat(tables, ignore_index=True)
 
 # %% [markdown]
 # Mean rank over seeds (± sd) per variant; columns are hop.split:

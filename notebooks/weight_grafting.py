@@ -33,13 +33,10 @@ import pandas as pd
 from ocr_core.book import setup_notebook
 from ocr_core.charts import grouped_bars
 from ocr_core.experiments.grafting import EVALS, grafting, grafting_table
+from ocr_core.summary import per_model
 
 setup_notebook()
-table = pd.concat(
-    [pd.DataFrame(grafting_table(grafting(m, lr=lr, epochs=epochs, seeds=seeds, results=results,
-                                          progress=False).records())).assign(model=m) for m in models],
-    ignore_index=True,
-)
+_, table = per_model(grafting, grafting_table, models, lr=lr, epochs=epochs, seeds=seeds, results=results)
 
 # %%
 # NBVAL_CHECK_OUTPUT

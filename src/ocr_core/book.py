@@ -89,7 +89,6 @@ def execute(name: str, root: Path, models: list[str], extra: dict | None = None)
 def _strip_execution_metadata(path: Path) -> None:
     """Drop papermill's timing metadata so re-executed notebooks diff only where results changed."""
     nb = json.loads(path.read_text())
-    nb.get("metadata", {}).get("papermill", {}).pop("start_time", None)
     for key in ("start_time", "end_time", "duration"):
         nb.get("metadata", {}).get("papermill", {}).pop(key, None)
     for cell in nb["cells"]:

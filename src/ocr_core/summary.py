@@ -20,6 +20,17 @@ def _quiet(fn, model: str, **kwargs):
     return fn(model, progress=False, **kwargs).records()
 
 
+def per_model(fn, table_fn, models: Sequence[str], **kwargs) -> tuple[list[dict], pd.DataFrame]:
+    """Run (or reuse) experiment `fn` for each model; returns every record and `table_fn`'s rows for each
+    model, with a `model` column, in one frame."""
+    records, tables = [], []
+    for model in models:
+        mine = _quiet(fn, model, **kwargs)
+        records += mine
+        tables.append(pd.DataFrame(table_fn(mine)).assign(model=model))
+    return records, pd.concat(tables, ignore_index=True)
+
+
 def _verification(model, seeds, results) -> dict[tuple[str, str], float]:
     rows = summarize_ocr(_quiet(verify, model, seeds=seeds, results=results))
     return {(r["hop"], r["split"]): r["after"] for r in rows}
