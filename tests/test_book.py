@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ocr_core.book import NOTEBOOKS, repo_root
+from ocr_core.book import AGGREGATES, NOTEBOOKS, repo_root
 from ocr_core.compare import NOT, REPRODUCES, WEAKER, band, r2_verdict, table_rows, verdict
 
 ROOT = repo_root(Path(__file__).parent)
@@ -25,7 +25,7 @@ def test_notebook_source_starts_with_parameters_and_calls_ocr_core(name):
     nb = jupytext.read(ROOT / "notebooks" / f"{name}.py")
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "parameters" in code[0].metadata.get("tags", []), "the first code cell must be papermill's parameters"
-    assert "models = [" in code[0].source
+    assert ("sweep_dir = " if name in AGGREGATES else "models = [") in code[0].source
     assert "setup_notebook()" in code[1].source and "ocr_core" in code[1].source
     assert any("NBVAL_CHECK_OUTPUT" in c.source for c in code), "no result cell is checked by nbval"
 
@@ -95,7 +95,12 @@ def _executed_models(path: Path) -> list[str]:
 def test_executed_chapters_hold_checked_numbers_for_every_model(name):
     """Each chapter was executed for real models (not tiny test models) and prints numbers for each."""
     path = CHAPTERS / f"{name}.ipynb"
-    models = _executed_models(path)
+    if name in AGGREGATES:
+        from ocr_core.sweep import DEFAULT_GRID
+
+        models = DEFAULT_GRID["models"]
+    else:
+        models = _executed_models(path)
     assert models and not any(m.startswith("tiny-") for m in models), f"{name} executed with {models}"
     outputs = _checked_outputs(path)
     assert outputs and all(outputs), f"{name}: a checked cell printed nothing"
@@ -107,7 +112,7 @@ def test_executed_chapters_hold_checked_numbers_for_every_model(name):
 def test_chapters_default_to_both_embedded_models():
     import jupytext
 
-    for name in NOTEBOOKS:
+    for name in (n for n in NOTEBOOKS if n not in AGGREGATES):
         nb = jupytext.read(ROOT / "notebooks" / f"{name}.py")
         params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
         assert 'models = ["gemma-3-270m", "smollm2-135m"]' in params.source, name

@@ -30,8 +30,12 @@ NOTEBOOKS = (
     "weight_grafting",
     "grafting_localization",
     "cross_model",
+    "model_scale",
+    "sweep",
     "paper_vs_reproduction",
 )
+# Chapters that aggregate a sweep folder instead of taking `models` (the book runs the default sweep first).
+AGGREGATES = ("sweep",)
 EMBEDDED = ("gemma-3-270m", "smollm2-135m")
 
 
@@ -47,11 +51,14 @@ def repo_root(start: Path | None = None) -> Path:
 def setup_notebook() -> Path:
     """First call of every notebook: work from the repository root (papermill, nbval and Jupyter start
     kernels in different folders) and render charts offline. Returns the root."""
+    from transformers.utils import logging as hf_logging
+
     from ocr_core.charts import enable_offline
 
     root = repo_root()
     os.chdir(root)
     enable_offline()
+    hf_logging.disable_progress_bar()  # no "Loading weights" bars in the book's cells
     return root
 
 
@@ -66,6 +73,18 @@ def _source_to_ipynb(name: str, root: Path) -> Path:
     return target
 
 
+def run_default_sweep(root: Path, results: str | None = None) -> str:
+    """Run (or finish) the default sweep the "Sweeps" chapter shows; returns its folder."""
+    from ocr_core.sweep import DEFAULT_DIR, DEFAULT_GRID, grid, run_local, write_manifest
+
+    folder = root / (str(Path(results) / "sweeps" / "default") if results else DEFAULT_DIR)
+    g = DEFAULT_GRID
+    runs = grid(g["notebook"], g["models"], g["lrs"], g["epochs"], g["seeds"])
+    write_manifest(folder, runs, ["sweep", "--dir", str(folder.relative_to(root))])
+    run_local(runs, folder, root)
+    return str(folder.relative_to(root))
+
+
 def execute(name: str, root: Path, models: list[str], extra: dict | None = None) -> float:
     """Execute one notebook into book/chapters/<name>.ipynb; returns seconds."""
     import papermill
@@ -74,10 +93,14 @@ def execute(name: str, root: Path, models: list[str], extra: dict | None = None)
     out = root / "book" / "chapters" / f"{name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    if name in AGGREGATES:
+        parameters = dict(sweep_dir=run_default_sweep(root, (extra or {}).get("results")))
+    else:
+        parameters = dict(models=list(models), **(extra or {}))
     papermill.execute_notebook(
         str(source),
         str(out),
-        parameters=dict(models=list(models), **(extra or {})),
+        parameters=parameters,
         cwd=str(root),
         progress_bar=False,
         kernel_name="python3",
@@ -87,11 +110,13 @@ def execute(name: str, root: Path, models: list[str], extra: dict | None = None)
 
 
 def _strip_execution_metadata(path: Path) -> None:
-    """Drop papermill's timing metadata so re-executed notebooks diff only where results changed."""
+    """Drop papermill's timing metadata and number the cells (jupytext draws random ids) so re-executed
+    notebooks diff only where results changed."""
     nb = json.loads(path.read_text())
     for key in ("start_time", "end_time", "duration"):
         nb.get("metadata", {}).get("papermill", {}).pop(key, None)
-    for cell in nb["cells"]:
+    for i, cell in enumerate(nb["cells"]):
+        cell["id"] = f"cell-{i:03d}"
         cell.get("metadata", {}).pop("execution", None)
         for key in ("start_time", "end_time", "duration"):
             cell.get("metadata", {}).get("papermill", {}).pop(key, None)

@@ -10,15 +10,45 @@ from ocr_core.models import DEFAULT_MODEL, EMBEDDED
 
 
 def _models(_: argparse.Namespace) -> int:
-    from ocr_core.models import model_spec
+    from ocr_core.presets import PAPER_MODELS, model_spec
+    from ocr_core.scale import finetune_peak_gib
     from ocr_core.tiny import TINY_ARCHS
 
+    print("embedded (CPU, no network):")
     for name in EMBEDDED:
         spec = model_spec(name)
-        print(f"{name:<14} lr={spec.lr:g} epochs={spec.epochs}  {spec.description}")
+        print(f"  {name:<28} {spec.params_b:5.3f} B  lr={spec.lr:g} epochs={spec.epochs}  {spec.description}")
+    print("the paper's models (GPU; planned device memory of full finetuning in bf16):")
+    for name, spec in PAPER_MODELS.items():
+        print(
+            f"  {name:<28} {spec.params_b:5.1f} B  {finetune_peak_gib(spec):6.0f} GiB  lr={spec.lr:g} "
+            f"epochs={spec.epochs}  {spec.paper}"
+        )
     print("tiny random models: " + ", ".join(sorted(TINY_ARCHS)))
-    print("any Hugging Face id or local path also works (paper settings: lr=3e-6, epochs=8, bf16 on GPU)")
+    print("any other Hugging Face id or local path also works (paper settings: lr=3e-6, epochs=8, bf16 on GPU)")
     return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from ocr_core.memory import MemoryPlanError, check_before_loading
+    from ocr_core.placement import resolve
+
+    status = 0
+    for name in args.model:
+        placement = resolve(name, device=args.device, dtype=args.dtype, device_map=args.device_map)
+        try:
+            check_before_loading(name, placement)
+            print(f"[ocr_core] {name} fits ({placement.dtype} on {placement.device})")
+        except MemoryPlanError as err:
+            print(f"[ocr_core] {name} does not fit:\n{err}")
+            status = 1
+    return status
+
+
+def _placement_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda when available)")
+    p.add_argument("--dtype", default=None, help="float32, bfloat16 (default: bf16 for hub models on CUDA)")
+    p.add_argument("--device-map", default=None, help="'auto': spread the model over every visible GPU")
 
 
 def _embeddings(args: argparse.Namespace) -> bool | None:
@@ -119,7 +149,7 @@ def _lr_sweep(args: argparse.Namespace) -> int:
             model,
             lrs=args.lrs,
             epochs=args.epochs,
-            embeddings=_embeddings(args) is not False,
+            embeddings=_embeddings(args),
             seed=args.seed,
             results=args.results,
             force=args.force,
@@ -127,6 +157,27 @@ def _lr_sweep(args: argparse.Namespace) -> int:
         )
         print(f"== lr sweep, {model}, {args.epochs} epochs per phase")
         print(pd.DataFrame(sweep_table(run.records())).to_string(index=False))
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from ocr_core.sweep import main as sweep_main
+
+    return sweep_main(args)
+
+
+def _cache(args: argparse.Namespace) -> int:
+    from ocr_core.cache import cached_deltas, prune, summary
+    from ocr_core.runs import cache_root
+
+    if args.prune is not None:
+        removed = prune(int(args.prune * 1e9), dry_run=args.dry_run)
+        verb = "would remove" if args.dry_run else "removed"
+        print(f"{verb} {len(removed)} deltas ({sum(e.size for e in removed) / 1e9:.2f} GB), oldest first")
+    entries = cached_deltas()
+    print(f"delta cache {cache_root() / 'deltas'}: {len(entries)} deltas, {sum(e.size for e in entries) / 1e9:.2f} GB")
+    for row in summary(entries):
+        print("  {model:<24} {deltas:>4} deltas {gb:>7.2f} GB  written {oldest} .. {newest}".format(**row))
     return 0
 
 
@@ -152,6 +203,7 @@ def _subcommand(
     else:
         p.add_argument("--seed", type=int, default=0)
     p.add_argument("--results", default="results", help="results directory")
+    _placement_options(p)
     p.add_argument("--force", action="store_true", help="rerun even if finished results exist")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=func)
@@ -159,6 +211,8 @@ def _subcommand(
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ocr_core.sweep import DEFAULT_DIR, DEFAULT_GRID
+
     parser = argparse.ArgumentParser(prog="ocr_core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("models", help="list the embedded and tiny models").set_defaults(func=_models)
@@ -187,11 +241,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, text in helps.items():
         _subcommand(sub, name, text, _dynamics)
+    p = sub.add_parser("sweep", help="a grid of models x lr x epochs x seeds over a book notebook")
+    p.add_argument("--model", nargs="+", default=DEFAULT_GRID["models"], help="model names, HF ids or paths")
+    p.add_argument("--lrs", type=float, nargs="+", default=DEFAULT_GRID["lrs"])
+    p.add_argument("--epochs", type=int, nargs="+", default=DEFAULT_GRID["epochs"])
+    p.add_argument("--seeds", type=int, nargs="+", default=DEFAULT_GRID["seeds"])
+    p.add_argument("--notebook", default=DEFAULT_GRID["notebook"], help="which book notebook each run executes")
+    p.add_argument("--dir", default=DEFAULT_DIR, help="the sweep's folder (runs, logs, manifest)")
+    p.add_argument(
+        "--executor",
+        choices=["local", "slurm", "debug"],
+        default="local",
+        help="local: one run after another here; slurm: a submitit job array; debug: submitit in-process",
+    )
+    p.add_argument("--partition", default=None, help="Slurm partition")
+    p.add_argument("--gpus", type=int, default=1, help="GPUs per Slurm job")
+    p.add_argument("--timeout-min", type=int, default=240, help="time limit per Slurm job")
+    p.add_argument("--wait", action="store_true", help="wait for the submitted jobs")
+    p.add_argument("--aggregate", action="store_true", help="print the finished runs' table and exit")
+    _placement_options(p)
+    p.set_defaults(func=_sweep)
+    p = sub.add_parser("plan", help="print the memory plan of models and whether they fit here")
+    p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL])
+    _placement_options(p)
+    p.set_defaults(func=_plan)
+    p = sub.add_parser("cache", help="show the finetuned-delta cache; --prune GB to shrink it")
+    p.add_argument("--prune", type=float, default=None, metavar="GB", help="keep at most GB gigabytes, newest kept")
+    p.add_argument("--dry-run", action="store_true", help="with --prune: only say what would be removed")
+    p.set_defaults(func=_cache)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    import os
+
     args = build_parser().parse_args(argv)
+    args.argv = argv
+    # Placement travels by environment, so notebooks' kernels and cluster jobs see it too.
+    for option in ("device", "dtype", "device_map"):
+        if getattr(args, option, None):
+            os.environ[f"OCR_CORE_{option.upper()}"] = getattr(args, option)
     return args.func(args)
 
 

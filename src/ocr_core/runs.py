@@ -1,8 +1,9 @@
 """Result directories, content hashes and atomic writes.
 
 Results live at `<results>/<experiment>/<model>/<config-hash>/` with `config.json`, tidy `records.json` and
-a `DONE` marker written last. The config hash includes a hash of this package's source, so changed code
-never reuses stale results.
+a `DONE` marker written last. The config hash includes a hash of the source the records depend on (the
+training and scoring code, plus the experiment's own module and the experiment modules it imports), so
+changed code never reuses stale results, and adding or editing one experiment leaves the others' valid.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from functools import cache
 from importlib.resources import files
@@ -34,26 +36,43 @@ TRAINING_SOURCES = (
     "tokens.py",
     "train_step.py",
 )
-# What an experiment's records depend on: presentation (charts, the book, CLI, comparisons) is left out, so
-# editing a chart does not invalidate finished results.
+# What every experiment's records depend on, besides its own modules (`experiment_sources`): presentation
+# (charts, the book, CLI, comparisons, memory plans) is left out, so editing a chart keeps finished results.
 RESULT_SOURCES = (
     *TRAINING_SOURCES,
     "components.py",
-    "experiments",
     "hooks.py",
     "runs.py",
     "scores.py",
 )
+_EXPERIMENT_IMPORT = re.compile(r"^\s*(?:from|import) ocr_core\.experiments\.(\w+)", re.MULTILINE)
+
+
+@cache
+def experiment_sources(module: str) -> tuple[str, ...]:
+    """RESULT_SOURCES plus experiment `module` (`ocr_core.experiments.ordering` or `ordering`) and every
+    experiment module it imports, transitively."""
+    folder = Path(str(files("ocr_core"))) / "experiments"
+    seen: set[str] = set()
+    todo = [module.rsplit(".", 1)[-1]]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo += _EXPERIMENT_IMPORT.findall((folder / f"{name}.py").read_text())
+    return (*RESULT_SOURCES, *sorted(f"experiments/{name}.py" for name in seen))
 
 
 @cache
 def source_hash(only: tuple[str, ...] | None = None) -> str:
-    """sha256 (12 hex) over this package's Python sources and data files (`only`: those files/folders)."""
+    """sha256 (12 hex) over this package's Python sources and data files (`only`: those top-level files and
+    folders, or paths like `experiments/ordering.py`)."""
     digest = hashlib.sha256()
     root = Path(str(files("ocr_core")))
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if only is not None and rel.parts[0] not in only:
+        if only is not None and rel.parts[0] not in only and rel.as_posix() not in only:
             continue
         if path.suffix in {".py", ".csv", ".txt"} and "__pycache__" not in path.parts:
             digest.update(path.relative_to(root).as_posix().encode())
@@ -92,9 +111,16 @@ def safe_name(name: str) -> str:
 class RunDir:
     """One experiment's results for one model and config."""
 
-    def __init__(self, results: Path | str, experiment: str, model: str, config: dict[str, Any]):
+    def __init__(
+        self,
+        results: Path | str,
+        experiment: str,
+        model: str,
+        config: dict[str, Any],
+        sources: tuple[str, ...] = RESULT_SOURCES,
+    ):
         self.config = dict(config, experiment=experiment, model=model)
-        self.path = Path(results) / experiment / safe_name(model) / config_hash(self.config, RESULT_SOURCES)
+        self.path = Path(results) / experiment / safe_name(model) / config_hash(self.config, sources)
 
     @property
     def done(self) -> bool:

@@ -183,17 +183,18 @@ def _run_pass(
             grads = [None] * (len(z) + len(extra))
     n = pts.n_layers
 
+    # Scores are products of these: kept in float32 whatever the model's dtype (no copy for float32 models).
     def heads(t: torch.Tensor) -> torch.Tensor:
-        return t.detach().view(*t.shape[:-1], n_heads, d_head)
+        return t.detach().float().view(*t.shape[:-1], n_heads, d_head)
 
     g = [torch.zeros_like(t) if gr is None else gr.detach() for t, gr in zip(z, grads[: 2 * n], strict=True)]
     return _Pass(
-        z_mlp=[t.detach() for t in z[:n]],
+        z_mlp=[t.detach().float() for t in z[:n]],
         z_head=[heads(t) for t in z[n:]],
-        g_mlp=g[:n],
+        g_mlp=[t.float() for t in g[:n]],
         g_head=[heads(t) for t in g[n:]],
         rec=rec,
-        grads={p: gr.detach() for p, gr in zip(extra, grads[2 * n :], strict=True) if gr is not None},
+        grads={p: gr.detach().float() for p, gr in zip(extra, grads[2 * n :], strict=True) if gr is not None},
     )
 
 
@@ -231,7 +232,7 @@ def _informative(model, base: _Pass, delta: Delta, pts: _Points) -> tuple[list, 
     for i in range(pts.n_layers):
         mlp = model.get_submodule(pts.mlp(i))
         dy = _module_jvp(mlp, base.rec.inputs[pts.mlp(i)], delta, pts.mlp(i))
-        mlp_scores.append(torch.zeros(base.z_mlp[i].shape[:2]) if dy is None else -(dy * base.g_mlp[i]).sum(-1))
+        mlp_scores.append(torch.zeros(base.z_mlp[i].shape[:2]) if dy is None else -(dy.float() * base.g_mlp[i]).sum(-1))
 
         heads = torch.zeros(*base.z_mlp[i].shape[:2], n_heads)
 
@@ -243,7 +244,7 @@ def _informative(model, base: _Pass, delta: Delta, pts: _Points) -> tuple[list, 
             dy = _module_jvp(module, base.rec.inputs[path], delta, path)
             if dy is None:
                 return
-            contrib = -(dy * base.grads[path])
+            contrib = -(dy.float() * base.grads[path])
             parts = contrib.split(width_split, dim=-1) if width_split else [contrib]
             for part, groups in zip(parts, n_groups, strict=True):
                 per = _per_head(part, groups, part_layout).sum(-1)  # [B, T, groups]
@@ -283,11 +284,11 @@ def _old_weights_new_inputs(model, tuned: _Pass, pts: _Points) -> tuple[list, li
     z_mlp, z_head = [], []
     for i in range(pts.n_layers):
         args, kwargs = tuned.rec.calls[pts.mlp(i)]
-        z_mlp.append(model.get_submodule(pts.mlp(i))(*args, **kwargs))
+        z_mlp.append(model.get_submodule(pts.mlp(i))(*args, **kwargs).float())
         args, kwargs = tuned.rec.calls[pts.attn(i)]
         with capture(model, inputs=[pts.o(i)]) as rec:
             model.get_submodule(pts.attn(i))(*args, **kwargs)
-        z = rec.inputs[pts.o(i)]
+        z = rec.inputs[pts.o(i)].float()
         z_head.append(z.view(*z.shape[:-1], n_heads, d_head))
     return z_mlp, z_head
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -12,7 +13,8 @@ from ocr_core.data import Dataset, Example
 from ocr_core.deltas import Delta
 from ocr_core.finetune import FinetuneResult, Trainable, cached_finetune
 from ocr_core.models import load_model, model_spec
-from ocr_core.runs import RunDir
+from ocr_core.placement import lost_update_fraction, of_model, resolve
+from ocr_core.runs import RunDir, experiment_sources
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,16 @@ def train_on(
     progress: bool = True,
     desc: str = "finetune",
 ) -> FinetuneResult:
-    """Cached finetune of base weights + `base` (applied for the duration); returns the new delta alone."""
+    """Cached finetune of base weights + `base` (applied for the duration); returns the new delta alone.
+    Deltas of a model placed other than float32 on the CPU are cached apart (`Placement.tag`)."""
+    trainable = settings.trainable(trainable)
+    placement = of_model(model)
+    if placement.tag:
+        _warn_if_updates_vanish(model, trainable, settings.lr)
     kwargs = dict(
-        model_name=model_name,
+        model_name=f"{model_name}@{placement.tag}" if placement.tag else model_name,
         seed=seed,
-        trainable=settings.trainable(trainable),
+        trainable=trainable,
         eval_sets=eval_sets,
         progress=progress,
         desc=desc,
@@ -82,6 +89,24 @@ def train_on(
         return cached_finetune(model, tokenizer, train, **kwargs)
     with base.applied(model):
         return cached_finetune(model, tokenizer, train, base=base.content_hash(), **kwargs)
+
+
+_warned: set[tuple[int, float]] = set()
+
+
+def _warn_if_updates_vanish(model, trainable: Trainable | None, lr: float) -> None:
+    """Warn (once per model and lr) when most weights are too large for an update of size lr to change them
+    in their dtype (bfloat16 at the paper's lr 3e-6): training would silently do almost nothing."""
+    if (id(model), lr) in _warned:
+        return
+    _warned.add((id(model), lr))
+    fraction = lost_update_fraction((trainable or Trainable()).select(model).values(), lr)
+    if fraction > 0.5:
+        warnings.warn(
+            f"{fraction:.0%} of the trained weights are too large for an Adam step of lr={lr:g} to change them "
+            f"in {next(model.parameters()).dtype}: finetune in float32 (--dtype float32) or raise the lr",
+            stacklevel=3,
+        )
 
 
 def mean_sd(values: Sequence[float]) -> tuple[float, float]:
@@ -96,19 +121,27 @@ def run_cached(
     config: dict,
     compute: Callable[..., list[dict]],
     *,
+    module: str,
     results: str | Path = "results",
     force: bool = False,
     progress: bool = True,
 ) -> RunDir:
-    """Reuse `<results>/<experiment>/<model>/<hash>/` if finished, else load the model, run
-    `compute(model, tokenizer)` and write its records."""
-    run = RunDir(results, experiment, model_name, config)
+    """Reuse `<results>/<experiment>/<model>/<hash>/` if finished, else plan the memory (refusing what will
+    not fit), load the model where `ocr_core.placement` says, run `compute(model, tokenizer)` and write its
+    records. `module`: the calling experiment's module (`__name__`); the hash covers its source."""
+    from ocr_core.memory import check_before_loading
+
+    placement = resolve(model_name)
+    if placement.tag:
+        config = dict(config, placement=placement.tag)
+    run = RunDir(results, experiment, model_name, config, sources=experiment_sources(module))
     if run.done and not force:
         if progress:
             print(f"[ocr_core] reusing {run.path}", flush=True)
         return run
     started = time.perf_counter()
-    model, tokenizer = load_model(model_name, progress=progress)
+    check_before_loading(model_name, placement, progress=progress)
+    model, tokenizer = load_model(model_name, progress=progress, **placement.kwargs())
     run.write(compute(model, tokenizer))
     if progress:
         print(f"[ocr_core] {experiment} on {model_name}: {time.perf_counter() - started:.0f} s", flush=True)

@@ -135,6 +135,7 @@ def freezing(
         lambda m, t: run_freezing(
             m, t, model_name=model_name, settings=settings, seeds=seeds, hops=hops, split=split, progress=progress
         ),
+        module=__name__,
         results=results,
         force=force,
         progress=progress,

@@ -91,6 +91,7 @@ def grafting(
         model_name,
         config,
         lambda m, t: run_grafting(m, t, model_name=model_name, settings=settings, seeds=seeds, progress=progress),
+        module=__name__,
         results=results,
         force=force,
         progress=progress,

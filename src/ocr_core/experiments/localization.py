@@ -114,6 +114,7 @@ def localization(
             n_counterfactuals=n_counterfactuals,
             progress=progress,
         ),
+        module=__name__,
         results=results,
         force=force,
         progress=progress,

@@ -79,15 +79,15 @@ def lr_sweep(
     *,
     lrs=(1e-4, 3e-4, 1e-3),
     epochs: int = 5,
-    embeddings: bool = True,
+    embeddings: bool | None = None,
     seed: int = 0,
     results="results",
     force=False,
     progress=True,
 ):
-    config = dict(lrs=list(lrs), epochs=epochs, seed=seed)
-    if not embeddings:  # (kept out of the config otherwise, so earlier sweeps stay valid)
-        config["embeddings"] = False
+    if embeddings is None:
+        embeddings = Settings.for_model(model_name).embeddings
+    config = dict(lrs=list(lrs), epochs=epochs, seed=seed, embeddings=embeddings)
     return run_cached(
         EXPERIMENT,
         model_name,
@@ -95,6 +95,7 @@ def lr_sweep(
         lambda m, t: run_lr_sweep(
             m, t, model_name=model_name, lrs=lrs, epochs=epochs, embeddings=embeddings, seed=seed, progress=progress
         ),
+        module=__name__,
         results=results,
         force=force,
         progress=progress,

@@ -167,6 +167,7 @@ def verify(
         lambda m, t: run_ocr_verification(
             m, t, model_name=model_name, seeds=seeds, hops=hops, progress=progress, **settings.kwargs()
         ),
+        module=__name__,
         results=results,
         force=force,
         progress=progress,

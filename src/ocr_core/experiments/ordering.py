@@ -137,6 +137,7 @@ def ordering(
         lambda m, t: run_ordering(
             m, t, model_name=model_name, settings=settings, seeds=seeds, orders=orders, progress=progress
         ),
+        module=__name__,
         results=results,
         force=force,
         progress=progress,

@@ -84,6 +84,7 @@ def prior_knowledge(model_name: str, *, results: str | Path = "results", force=F
         model_name,
         dict(pool=list(DEFAULT_POOL)),
         lambda m, t: run_prior_knowledge(m, t, model_name=model_name),
+        module=__name__,
         results=results,
         force=force,
         progress=progress,

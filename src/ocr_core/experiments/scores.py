@@ -99,4 +99,6 @@ def scores(
         ]
         return pd.concat(tables, ignore_index=True).to_dict(orient="records")
 
-    return run_cached(EXPERIMENT, model_name, config, compute, results=results, force=force, progress=progress)
+    return run_cached(
+        EXPERIMENT, model_name, config, compute, module=__name__, results=results, force=force, progress=progress
+    )

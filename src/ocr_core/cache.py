@@ -1,0 +1,79 @@
+"""The finetuned-delta cache on disk: what it holds, and pruning it to a size.
+
+Each cached delta is a pair `<cache>/deltas/<model>/<key>.safetensors` + `<key>.json` (see
+`ocr_core.finetune.cached_finetune`). A full-model float32 delta is as large as the model (about 1 GB for
+Gemma-3-270M, 0.5 GB for SmolLM2-135M), so a few experiments with several seeds fill a disk quickly.
+Pruning removes whole pairs, least recently written first; a pruned delta is simply retrained when needed.
+Finished experiment results (`results/`) do not need their deltas, so pruning never changes a built book.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ocr_core.runs import cache_root
+
+
+@dataclass(frozen=True)
+class CachedDelta:
+    """One cached delta: its files, total size in bytes and modification time (seconds since the epoch)."""
+
+    model: str
+    key: str
+    files: tuple[Path, ...]
+    size: int
+    mtime: float
+
+
+def cached_deltas(root: Path | None = None) -> list[CachedDelta]:
+    """Every cached delta under `root/deltas` (default: `cache_root()`), oldest first."""
+    folder = (root or cache_root()) / "deltas"
+    entries = []
+    for model_dir in sorted(p for p in folder.glob("*") if p.is_dir()):
+        keys = sorted({p.name.split(".")[0] for p in model_dir.iterdir() if not p.name.startswith(".")})
+        for key in keys:
+            files = tuple(sorted(model_dir.glob(f"{key}.*")))
+            stats = [f.stat() for f in files]
+            entries.append(
+                CachedDelta(model_dir.name, key, files, sum(s.st_size for s in stats), max(s.st_mtime for s in stats))
+            )
+    return sorted(entries, key=lambda e: (e.mtime, e.model, e.key))
+
+
+def prune(max_bytes: int, root: Path | None = None, *, dry_run: bool = False) -> list[CachedDelta]:
+    """Remove the oldest cached deltas until the rest take at most `max_bytes`; returns the removed ones."""
+    entries = cached_deltas(root)
+    total = sum(e.size for e in entries)
+    removed = []
+    for entry in entries:
+        if total <= max_bytes:
+            break
+        if not dry_run:
+            for f in entry.files:
+                f.unlink(missing_ok=True)
+        total -= entry.size
+        removed.append(entry)
+    return removed
+
+
+def summary(entries: list[CachedDelta]) -> list[dict]:
+    """Per model: number of deltas, gigabytes, oldest and newest write time (ISO, UTC)."""
+    import datetime as dt
+
+    def iso(t: float) -> str:
+        return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+    rows = []
+    for model in sorted({e.model for e in entries}):
+        mine = [e for e in entries if e.model == model]
+        rows.append(
+            dict(
+                model=model,
+                deltas=len(mine),
+                gb=round(sum(e.size for e in mine) / 1e9, 2),
+                oldest=iso(min(e.mtime for e in mine)),
+                newest=iso(max(e.mtime for e in mine)),
+            )
+        )
+    return rows

@@ -1,0 +1,46 @@
+"""The delta cache's pruning removes whole deltas, oldest first, down to the asked size."""
+
+import os
+
+from ocr_core.cache import cached_deltas, prune, summary
+from ocr_core.cli import main
+
+
+def _fake_delta(root, model, key, size, mtime):
+    folder = root / "deltas" / model
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix, n in ((".safetensors", size), (".json", 10)):
+        path = folder / f"{key}{suffix}"
+        with open(path, "wb") as fh:
+            fh.truncate(n)  # sparse: the size counts, the disk stays free
+        os.utime(path, (mtime, mtime))
+
+
+def test_prune_removes_oldest_whole_deltas(tmp_path):
+    _fake_delta(tmp_path, "m1", "old", 1000, 100)
+    _fake_delta(tmp_path, "m2", "mid", 1000, 200)
+    _fake_delta(tmp_path, "m1", "new", 1000, 300)
+    assert [e.key for e in cached_deltas(tmp_path)] == ["old", "mid", "new"]
+    assert [e.size for e in cached_deltas(tmp_path)] == [1010, 1010, 1010]
+
+    assert [e.key for e in prune(2100, tmp_path, dry_run=True)] == ["old"]
+    assert len(list((tmp_path / "deltas").rglob("*.*"))) == 6  # a dry run removes nothing
+
+    removed = prune(1500, tmp_path)
+    assert [e.key for e in removed] == ["old", "mid"]
+    left = sorted(p.name for p in (tmp_path / "deltas").rglob("*.*"))
+    assert left == ["new.json", "new.safetensors"]
+    assert prune(0, tmp_path)[0].key == "new" and cached_deltas(tmp_path) == []
+
+
+def test_summary_and_cli(tmp_path, monkeypatch, capsys):
+    _fake_delta(tmp_path, "m1", "a", 2_000_000_000, 100)
+    _fake_delta(tmp_path, "m1", "b", 1_000_000_000 - 20, 200)
+    assert summary(cached_deltas(tmp_path))[0] | {"oldest": None, "newest": None} == dict(
+        model="m1", deltas=2, gb=3.0, oldest=None, newest=None
+    )
+    monkeypatch.setenv("OCR_CORE_CACHE", str(tmp_path))
+    assert main(["cache", "--prune", "1.5"]) == 0
+    out = capsys.readouterr().out
+    assert "removed 1 deltas (2.00 GB)" in out and "1 deltas, 1.00 GB" in out
+    assert [e.key for e in cached_deltas(tmp_path)] == ["b"]
