@@ -94,26 +94,9 @@ def test_orders_ocr_stage_and_scores_bookkeeping(tiny_llama):
 
 
 def test_installation_runs_from_the_entry_point_and_is_reused(tmp_path):
-    run = installation(
-        "tiny-llama",
-        lr=2e-3,
-        epochs=1,
-        seeds=[0],
-        hops=["second_hop"],
-        orders=["none"],
-        results=tmp_path,
-        progress=False,
-    )
-    again = installation(
-        "tiny-llama",
-        lr=2e-3,
-        epochs=1,
-        seeds=[0],
-        hops=["second_hop"],
-        orders=["none"],
-        results=tmp_path,
-        progress=False,
-    )
+    kw = dict(lr=2e-3, epochs=1, seeds=[0], hops=["second_hop"], orders=["none"], results=tmp_path, progress=False)
+    run = installation("tiny-llama", **kw)
+    again = installation("tiny-llama", **kw)
     assert run.path == again.path and run.done
     assert {r["hop"] for r in run.records()} == {"second_hop"}
 

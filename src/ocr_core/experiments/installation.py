@@ -36,7 +36,7 @@ from ocr_core.data.datasets import (
 from ocr_core.data.tables import DEFAULT_POOL
 from ocr_core.experiments.common import Settings, mean_sd, run_cached
 from ocr_core.experiments.fictional_runs import FictionalRuns
-from ocr_core.experiments.ordering import ORDERS, structure
+from ocr_core.experiments.ordering import ORDERS, order_records
 from ocr_core.finetune import FinetuneResult, finetune
 from ocr_core.scores import extractive_scores, peak, score_table, template
 
@@ -155,39 +155,8 @@ def run_installation(
             runs.tag = f"{model_name} {hop} seed {seed}"
             base = dict(experiment=EXPERIMENT, model=model_name, seed=seed, hop=hop, **settings.kwargs())
             for order in orders:
-                delta, phases = structure(runs, order)
-                offset = 0
-                for phase, history in phases:
-                    for row in history:
-                        records.append(
-                            dict(
-                                base,
-                                record="rank",
-                                order=order,
-                                stage="structure",
-                                phase=phase,
-                                epoch=row["epoch"],
-                                step=offset + row["epoch"],
-                                eval_set=row["eval_set"],
-                                mean_rank=row["mean_rank"],
-                            )
-                        )
-                    offset += settings.epochs
-                ocr = runs.ocr(order, delta)
-                for row in ocr.history:
-                    records.append(
-                        dict(
-                            base,
-                            record="rank",
-                            order=order,
-                            stage="ocr",
-                            phase="test_facts",
-                            epoch=row["epoch"],
-                            step=offset + row["epoch"],
-                            eval_set=row["eval_set"],
-                            mean_rank=row["mean_rank"],
-                        )
-                    )
+                delta, ocr, rows = order_records(runs, order, settings, dict(base, record="rank", order=order))
+                records += rows
                 if seed == seeds[0] and order in score_orders:
                     with delta.applied(model):
                         raw = extractive_scores(

@@ -14,6 +14,7 @@ from ocr_core.data import fictional
 from ocr_core.deltas import Delta
 from ocr_core.experiments.common import Settings, mean_sd, run_cached
 from ocr_core.experiments.fictional_runs import FictionalRuns
+from ocr_core.finetune import FinetuneResult
 
 EXPERIMENT = "data_ordering"
 ORDERS = ("none", "joint", "facts_first", "implications_first")
@@ -35,6 +36,33 @@ def structure(runs: FictionalRuns, order: str) -> tuple[Delta, list[tuple[str, l
     raise ValueError(f"unknown order {order!r}; choose from {ORDERS}")
 
 
+def order_records(
+    runs: FictionalRuns, order: str, settings: Settings, base: dict
+) -> tuple[Delta, FinetuneResult, list[dict]]:
+    """The structure stage of `order`, then the test-name OCR stage on top of it: the structure delta, the
+    OCR finetune result and one row per (stage, phase, epoch, eval_set), each `base` plus stage, phase,
+    epoch, step (epochs counted across phases, so trajectories run end to end), eval_set and mean_rank."""
+    delta, phases = structure(runs, order)
+    ocr = runs.ocr(order, delta)
+    stages = [("structure", phase, history) for phase, history in phases] + [("ocr", "test_facts", ocr.history)]
+    rows, offset = [], 0
+    for stage, phase, history in stages:
+        for row in history:
+            rows.append(
+                dict(
+                    base,
+                    stage=stage,
+                    phase=phase,
+                    epoch=row["epoch"],
+                    step=offset + row["epoch"],
+                    eval_set=row["eval_set"],
+                    mean_rank=row["mean_rank"],
+                )
+            )
+        offset += settings.epochs
+    return delta, ocr, rows
+
+
 def run_ordering(
     model,
     tokenizer,
@@ -53,36 +81,8 @@ def run_ordering(
             model, tokenizer, fictional(seed), model_name=model_name, settings=settings, progress=progress
         )
         for order in orders:
-            delta, phases = structure(runs, order)
             base = dict(experiment=EXPERIMENT, model=model_name, seed=seed, order=order, **settings.kwargs())
-            offset = 0
-            for phase, history in phases:
-                for row in history:
-                    records.append(
-                        dict(
-                            base,
-                            stage="structure",
-                            phase=phase,
-                            epoch=row["epoch"],
-                            step=offset + row["epoch"],
-                            eval_set=row["eval_set"],
-                            mean_rank=row["mean_rank"],
-                        )
-                    )
-                offset += settings.epochs
-            ocr = runs.ocr(order, delta)
-            for row in ocr.history:
-                records.append(
-                    dict(
-                        base,
-                        stage="ocr",
-                        phase="test_facts",
-                        epoch=row["epoch"],
-                        step=offset + row["epoch"],
-                        eval_set=row["eval_set"],
-                        mean_rank=row["mean_rank"],
-                    )
-                )
+            records += order_records(runs, order, settings, base)[2]
     return records
 
 
