@@ -20,14 +20,19 @@
 # paper's **real templates** on other subjects (first hop: 80 structure names, "NAME lives in" -> city and
 # "The people in the city NAME is from speak" -> language; second hop: 30 structure cities outside the
 # pool, "The mayor of CITY is" -> NAME and "The mayor of the city that contains LANDMARK is" -> NAME), in
-# three orders (joint, facts first, implications first; *none* is the control). Then only the facts of 20
-# **fresh** subjects are finetuned, and their implication rank is tracked. Fresh names share no first or
-# last name with the structure names. Ranks: 0 = best, chance 9.5.
+# three orders (joint, facts first, implications first; *none* is the control), at each model's two-phase
+# setting (as in data ordering). Then only the facts of 20 **fresh** subjects are finetuned, at the OCR
+# verification setting (so *none* is the verification experiment on fresh subjects), and their implication
+# rank is tracked. Fresh names share no first or last name with the structure names. Ranks: 0 = best,
+# chance 9.5. Each seed is its own cached run (measured on 2 CPU cores: 19 min for SmolLM2-135M, 24 min for
+# Gemma-3-270M).
 
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]
-lr = None  # None: each model's two-phase (fictional) setting, as in data ordering
+lr = None  # structure stage; None: each model's two-phase (fictional) setting, as in data ordering
 epochs = None
+ocr_lr = None  # fresh-subject OCR stage; None: each model's OCR-verification setting
+ocr_epochs = None
 seeds = [0, 1, 2]
 results = "results"
 
@@ -41,8 +46,8 @@ from ocr_core.experiments.installation import installation, installation_table, 
 from ocr_core.summary import per_model
 
 setup_notebook()
-records, table = per_model(installation, installation_table, models, lr=lr, epochs=epochs, seeds=seeds,
-                           results=results)
+records, table = per_model(installation, installation_table, models, lr=lr, epochs=epochs, ocr_lr=ocr_lr,
+                           ocr_epochs=ocr_epochs, seeds=seeds, results=results)
 frame = pd.DataFrame([r for r in records if r["record"] == "rank"])
 
 # %% [markdown]
@@ -75,6 +80,7 @@ print(peaks[["model", "hop", "order", "score", "layer", "token", "top_half_layer
 
 # %%
 scores = pd.DataFrame([r for r in records if r["record"] == "score"])
+scores = scores[scores.seed == seeds[0]]
 charts = [
     score_heatmap(scores[(scores.model == m) & (scores.hop == h) & (scores.order == o)], score="downstream",
                   title=f"{m}, {h}, {o}")
@@ -83,13 +89,43 @@ charts = [
 alt.vconcat(*[alt.hconcat(*charts[i:i + 2]) for i in range(0, len(charts), 2)])
 
 # %% [markdown]
-# In words (rule as in the OCR chapter: *strong OCR* if the fresh implications end below 3.17, *partial* if
-# they fell by at least one rank), per model, hop and order:
+# In words. The control *none* is the fresh-fact finetune with no structure stage (rule as in the OCR
+# chapter: *strong OCR* if the fresh implications end below 3.17, *partial* if they fell by at least one
+# rank). An order *installs OCR* if the fresh implications end at least one rank below the control in the
+# mean **and** every seed ends below every control seed; *weakens OCR* is the mirror case. "Structure facts"
+# is the structure stage's own train-fact rank at its end: above 1, that stage did not learn its facts, and
+# the test of that order is weak.
 
 # %%
-from ocr_core.compare import ocr_word
+# NBVAL_CHECK_OUTPUT
+from ocr_core.compare import installation_verdicts, ocr_word
 
-for _, r in table.iterrows():
+for _, r in table[table.order == "none"].iterrows():
     b, a = r["fresh_implications.before"], r["fresh_implications.after"]
-    print(f"{r.model}, {r.hop}, {r.order}: fresh implications {b:.2f} -> {a:.2f} ({ocr_word(b, a)}); fresh facts "
-          f"{r['fresh_facts.after']:.2f}; structure facts {r['train_facts.after_structure']:.2f}")
+    print(f"{r.model}, {r.hop}, no structure stage: fresh implications {b:.2f} -> {a:.2f} ({ocr_word(b, a)})")
+for v in installation_verdicts(records):
+    print(f"{v['model']}, {v['hop']}, {v['order']}: fresh implications {v['after']:.2f} vs {v['none_after']:.2f} "
+          f"without structure: {v['verdict']} ({v['seeds']} seeds); structure facts {v['structure_facts']:.2f}")
+
+# %% [markdown]
+# ## Verdict (seeds 0 and 1; the third seed is still to run)
+#
+# **First hop: a structure can be installed.** SmolLM2-135M barely generalizes fresh subjects' facts out of
+# the box (fresh implications 9.55 -> 8.22 with no structure stage). After training the facts *and*
+# implications of 80 other subjects, it draws the implications of 20 fresh subjects' facts: 2.80 after the
+# joint stage, 4.12 after facts first, 5.12 after implications first, each below every control seed. Every
+# order helps and joint helps most, so the paper's prediction that the structure needs facts *before* their
+# implications does not hold here (as in the data-ordering chapter on SmolLM2). Gemma-3-270M already has the
+# structure (1.65 with no structure stage); joint and facts-first training make it nearly perfect (0.00, 0.12).
+#
+# **Second hop: no.** The structure stage mostly does not learn its own second-hop facts at the two-phase
+# setting (fact rank 3.0 to 11.2 at the end of the stage, see "structure facts"; only Gemma's
+# implications-first stage reaches 0.55), and on Gemma-3-270M every order
+# *weakens* the second-hop OCR it has out of the box (4.75 -> 8.0 to 8.3); on SmolLM2-135M no order helps.
+# This is a weak test: a longer structure stage, until its own facts are learned, is the next experiment.
+#
+# **Where the structure appears** (first seed, first hop, MLPs): after facts-first installation SmolLM2's
+# informative score peaks at layer 2 on the subject's last token (layer 0 without installation) and its
+# downstream mass, still peaking at layer 29 on "speak", spreads into early layers (2 to 9). Gemma's
+# downstream peak moves from layer 14 on "speak" to layer 3 on the subject's last token. The paper studied
+# 7-9B models and did not run this experiment.

@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from ocr_core.cache import cached_deltas, prune, summary
 from ocr_core.cli import main
 
@@ -44,3 +46,32 @@ def test_summary_and_cli(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "removed 1 deltas (2.00 GB)" in out and "1 deltas, 1.00 GB" in out
     assert [e.key for e in cached_deltas(tmp_path)] == ["b"]
+
+
+def test_the_limit_comes_from_the_environment_and_prunes_oldest_first(tmp_path, monkeypatch, capsys):
+    from ocr_core.cache import DEFAULT_LIMIT_GB, enforce_limit, limit_bytes
+
+    monkeypatch.delenv("OCR_CORE_CACHE_MAX_GB", raising=False)
+    assert limit_bytes() == int(DEFAULT_LIMIT_GB * 1e9)
+    monkeypatch.setenv("OCR_CORE_CACHE_MAX_GB", "0")
+    assert limit_bytes() is None
+    for bad in ("lots", "-1"):
+        monkeypatch.setenv("OCR_CORE_CACHE_MAX_GB", bad)
+        with pytest.raises(ValueError, match="OCR_CORE_CACHE_MAX_GB"):
+            limit_bytes()
+
+    _fake_delta(tmp_path, "m1", "old", 2_000_000_000, 100)
+    _fake_delta(tmp_path, "m1", "new", 2_000_000_000, 200)
+    monkeypatch.setenv("OCR_CORE_CACHE_MAX_GB", "3")
+    assert [e.key for e in enforce_limit(tmp_path)] == ["old"]
+    assert "removed the 1 oldest deltas" in capsys.readouterr().out
+    assert enforce_limit(tmp_path) == [] and [e.key for e in cached_deltas(tmp_path)] == ["new"]
+
+
+def test_every_cli_command_leaves_the_cache_under_the_limit(tmp_path, monkeypatch):
+    _fake_delta(tmp_path, "m1", "old", 2_000_000_000, 100)
+    _fake_delta(tmp_path, "m1", "new", 2_000_000_000, 200)
+    monkeypatch.setenv("OCR_CORE_CACHE", str(tmp_path))
+    monkeypatch.setenv("OCR_CORE_CACHE_MAX_GB", "3")
+    assert main(["models"]) == 0
+    assert [e.key for e in cached_deltas(tmp_path)] == ["new"]

@@ -61,6 +61,7 @@ def test_orders_ocr_stage_and_scores_bookkeeping(tiny_llama):
         tok,
         model_name="tiny-llama",
         settings=settings,
+        ocr_settings=Settings(lr=2e-3, epochs=2, batch_size=16),
         seeds=[0],
         hops=["first_hop"],
         n_counterfactuals=3,
@@ -80,6 +81,9 @@ def test_orders_ocr_stage_and_scores_bookkeeping(tiny_llama):
     ocr = [r for r in by_order["facts_first"] if r["stage"] == "ocr"]
     assert min(r["step"] for r in ocr) == settings.epochs * 2  # the OCR stage starts after both phases
     assert {r["eval_set"] for r in ocr} >= {"test_facts", "test_implications"}
+    # the structure stage runs at `settings` (1 epoch per phase), the OCR stage at `ocr_settings` (2 epochs)
+    assert {r["epoch"] for r in ff} == {0, 1} and {r["epoch"] for r in ocr} == {0, 1, 2}
+    assert {(r["epochs"], r["ocr_epochs"]) for r in ranks} == {(1, 2)}
 
     scores = [r for r in records if r["record"] == "score"]
     assert {r["order"] for r in scores} == {"none", "facts_first"}
@@ -117,3 +121,13 @@ def test_uncached_runs_match_cached_ones_and_write_no_deltas(tiny_llama, tmp_pat
     cached = run_installation(model, tok, cache_deltas=True, **kw)
     assert len(list((tmp_path / "cache" / "deltas" / "tiny-llama").glob("*.safetensors"))) == 3  # W_F, W_FI, OCR
     assert plain == cached
+
+
+def test_cli_runs_installation_and_prints_its_table(tmp_path, capsys):
+    from ocr_core.cli import main
+
+    args = ["installation", "--model", "tiny-llama", "--lr", "2e-3", "--epochs", "1", "--seeds", "0"]
+    assert main([*args, "--results", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "== installation, tiny-llama" in out and "fresh_implications.after" in out
+    assert len(list((tmp_path / "structure_installation").rglob("DONE"))) == 1

@@ -6,7 +6,7 @@
 
 Notebook sources are jupytext `py:percent` files in notebooks/; the executed notebooks go to book/chapters/,
 where _toc.yml reads them. Experiments cache their results (results/) and finetuned deltas, so a second
-build only re-renders.
+build only re-renders. The delta cache is pruned to its limit after each chapter (`ocr_core.cache`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from ocr_core.cache import enforce_limit
+
 # In book order. Each notebook's parameters cell has `models`, `results` and its own settings.
 NOTEBOOKS = (
     "prior_knowledge",
@@ -29,6 +31,7 @@ NOTEBOOKS = (
     "data_ordering",
     "weight_grafting",
     "grafting_localization",
+    "structure_installation",
     "cross_model",
     "model_scale",
     "sweep",
@@ -151,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[book] {i}/{len(names)} {name} ({', '.join(args.models)}) ...", flush=True)
             extra = {k: v for k, v in (("results", args.results), ("seeds", args.seeds)) if v is not None}
             timings[name] = execute(name, root, args.models, extra)
+            enforce_limit()
             print(f"[book] {name}: {timings[name]:.0f} s (elapsed {time.perf_counter() - started:.0f} s)", flush=True)
     if not args.no_html:
         print("[book] jupyter-book build ...", flush=True)

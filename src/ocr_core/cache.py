@@ -5,10 +5,14 @@ Each cached delta is a pair `<cache>/deltas/<model>/<key>.safetensors` + `<key>.
 Gemma-3-270M, 0.5 GB for SmolLM2-135M), so a few experiments with several seeds fill a disk quickly.
 Pruning removes whole pairs, least recently written first; a pruned delta is simply retrained when needed.
 Finished experiment results (`results/`) do not need their deltas, so pruning never changes a built book.
+
+The command line, the book build and sweeps keep the cache under a limit (`limit_bytes`: $OCR_CORE_CACHE_MAX_GB,
+default 30 GB; 0 turns the limit off) by pruning after each command, chapter and grid point.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +58,36 @@ def prune(max_bytes: int, root: Path | None = None, *, dry_run: bool = False) ->
                 f.unlink(missing_ok=True)
         total -= entry.size
         removed.append(entry)
+    return removed
+
+
+DEFAULT_LIMIT_GB = 30.0
+
+
+def limit_bytes() -> int | None:
+    """The cache size limit: $OCR_CORE_CACHE_MAX_GB gigabytes (default 30); None when it is 0 (no limit)."""
+    raw = os.environ.get("OCR_CORE_CACHE_MAX_GB", "").strip()
+    try:
+        gb = float(raw) if raw else DEFAULT_LIMIT_GB
+    except ValueError:
+        raise ValueError(f"OCR_CORE_CACHE_MAX_GB must be a number of gigabytes, got {raw!r}") from None
+    if gb < 0:
+        raise ValueError(f"OCR_CORE_CACHE_MAX_GB must be >= 0, got {raw!r}")
+    return None if gb == 0 else int(gb * 1e9)
+
+
+def enforce_limit(root: Path | None = None, *, quiet: bool = False) -> list[CachedDelta]:
+    """Prune the cache down to `limit_bytes()` (oldest first); says what it removed unless `quiet`."""
+    limit = limit_bytes()
+    if limit is None or not (root or cache_root()).joinpath("deltas").exists():
+        return []
+    removed = prune(limit, root)
+    if removed and not quiet:
+        gb = sum(e.size for e in removed) / 1e9
+        print(
+            f"delta cache over {limit / 1e9:g} GB (OCR_CORE_CACHE_MAX_GB): "
+            f"removed the {len(removed)} oldest deltas ({gb:.2f} GB)"
+        )
     return removed
 
 

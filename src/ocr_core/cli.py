@@ -108,9 +108,10 @@ DYNAMICS = ("freezing", "ordering", "grafting", "localization")
 def _dynamics(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ocr_core.experiments import freezing, grafting, localization, ordering
+    from ocr_core.experiments import freezing, grafting, installation, localization, ordering
 
     experiments = {
+        "installation": (installation.installation, installation.installation_table),
         "freezing": (freezing.freezing, freezing.freezing_table),
         "ordering": (ordering.ordering, ordering.ordering_table),
         "grafting": (grafting.grafting, grafting.grafting_table),
@@ -238,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
         grafting="weight grafting of W_{F,I} onto counterfactual facts",
         localization="informative(W_{F,I}) vs downstream(OCR) per component",
         dynamics="all four training-dynamics experiments",
+        installation="beyond the paper: install a structure on real templates, then fresh-name OCR",
     )
     for name, text in helps.items():
         _subcommand(sub, name, text, _dynamics)
@@ -281,7 +283,13 @@ def main(argv: list[str] | None = None) -> int:
     for option in ("device", "dtype", "device_map"):
         if getattr(args, option, None):
             os.environ[f"OCR_CORE_{option.upper()}"] = getattr(args, option)
-    return args.func(args)
+    try:
+        return args.func(args)
+    finally:
+        if args.func is not _cache:
+            from ocr_core.cache import enforce_limit
+
+            enforce_limit()
 
 
 if __name__ == "__main__":

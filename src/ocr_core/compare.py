@@ -64,3 +64,53 @@ def ocr_word(before: float, after: float, chance: float = CHANCE) -> str:
     if band(after, chance) == "low":
         return "strong OCR"
     return "partial OCR" if before - after >= 1.0 else "no OCR"
+
+
+def _final_per_seed(ranks: list[dict], stage: str, eval_set: str) -> dict[tuple, dict[int, float]]:
+    """{(model, hop, order): {seed: mean rank at the last step of `stage` on `eval_set`}}."""
+    last: dict[tuple, dict[int, tuple[int, float]]] = {}
+    for r in ranks:
+        if r["stage"] == stage and r["eval_set"] == eval_set:
+            seeds = last.setdefault((r["model"], r["hop"], r["order"]), {})
+            if r["seed"] not in seeds or r["step"] >= seeds[r["seed"]][0]:
+                seeds[r["seed"]] = (r["step"], r["mean_rank"])
+    return {key: {s: v for s, (_, v) in seeds.items()} for key, seeds in last.items()}
+
+
+def installation_verdicts(records: list[dict], min_gain: float = 1.0) -> list[dict]:
+    """Plain verdicts of structure installation, per model, hop and order (other than *none*): the fresh
+    subjects' final implication rank after the order's structure stage vs after none (means over seeds).
+    *installs OCR* if the mean fell by at least `min_gain` ranks and every seed ended below every seed of
+    none; *weakens OCR* for the mirror case; else *no clear effect*. `structure_facts` is the structure
+    stage's own train-fact rank at its end: above 1, the structure stage did not learn its facts, so the
+    test is weak."""
+    ranks = [r for r in records if r.get("record", "rank") == "rank"]
+    fresh = _final_per_seed(ranks, "ocr", "test_implications")
+    facts = _final_per_seed(ranks, "structure", "train_facts")
+    rows = []
+    for (model, hop, order), seeds in fresh.items():
+        control = fresh.get((model, hop, "none"))
+        if order == "none" or not control:
+            continue
+        after, none = sum(seeds.values()) / len(seeds), sum(control.values()) / len(control)
+        if none - after >= min_gain and max(seeds.values()) < min(control.values()):
+            word = "installs OCR"
+        elif after - none >= min_gain and min(seeds.values()) > max(control.values()):
+            word = "weakens OCR"
+        else:
+            word = "no clear effect"
+        learned = facts.get((model, hop, order), {})
+        rows.append(
+            dict(
+                model=model,
+                hop=hop,
+                order=order,
+                seeds=len(seeds),
+                none_after=none,
+                after=after,
+                gain=none - after,
+                structure_facts=sum(learned.values()) / len(learned) if learned else float("nan"),
+                verdict=word,
+            )
+        )
+    return rows

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ocr_core.cache import enforce_limit
 from ocr_core.runs import atomic_write_bytes, atomic_write_json, safe_name
 
 # Notebooks a sweep can run: their parameters cell takes models, lr, epochs, seeds and results.
@@ -89,6 +90,7 @@ def execute_run(run: Run, sweep: str | Path, root: str | Path) -> str:
     partial.replace(folder / "notebook.ipynb")
     atomic_write_json(folder / "run.json", dict(asdict(run), seconds=round(time.perf_counter() - started, 1)))
     atomic_write_bytes(folder / "DONE", b"")
+    enforce_limit()
     return "done"
 
 

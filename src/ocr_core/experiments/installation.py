@@ -12,8 +12,9 @@ the same strengthens it.
   second hop: structure cities (30, outside the pool) "The mayor of CITY is" -> NAME, "The mayor of the city
               that contains LANDMARK is" -> NAME; the 20 pool cities get fresh mayors for the test.
 
-Structure stage, as in data ordering: none / joint / facts_first / implications_first. OCR stage: finetune
-only the fresh subjects' facts on top and track their implication rank. Scores: the extractive scores of the
+Structure stage, as in data ordering (at the two-phase settings): none / joint / facts_first /
+implications_first. OCR stage: finetune only the fresh subjects' facts on top, at the OCR-verification
+settings (so order none is that experiment on fresh subjects), and track their implication rank. Scores: the extractive scores of the
 fresh-subject OCR delta, computed on base + structure delta, before installation (order none) and after it.
 """
 
@@ -23,6 +24,7 @@ import random
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -34,10 +36,11 @@ from ocr_core.data.datasets import (
     SECOND_HOP_IMPLICATION,
 )
 from ocr_core.data.tables import DEFAULT_POOL
-from ocr_core.experiments.common import Settings, mean_sd, run_cached
+from ocr_core.experiments.common import Settings, mean_sd, run_cached, train_on
 from ocr_core.experiments.fictional_runs import FictionalRuns
 from ocr_core.experiments.ordering import ORDERS, order_records
 from ocr_core.finetune import FinetuneResult, finetune
+from ocr_core.runs import RunDir
 from ocr_core.scores import extractive_scores, peak, score_table, template
 
 EXPERIMENT = "structure_installation"
@@ -102,15 +105,36 @@ def installation_data(hop: str, seed: int = 0, n_train_names: int = 80, n_test: 
     raise ValueError(f"unknown hop {hop!r}; choose from {HOPS}")
 
 
-class _UncachedRuns(FictionalRuns):
-    """FictionalRuns whose finetunes skip the on-disk delta cache: this experiment's deltas are shared with no
-    other experiment, and 9 per hop and seed (1 GB each for Gemma) would fill a disk. Same finetune calls,
-    same numbers; a rerun retrains (finished results are still reused)."""
+class InstallationRuns(FictionalRuns):
+    """FictionalRuns on the installation data, with the OCR stage at its own settings (`ocr_settings`: the
+    OCR-verification setting, so order *none* is the verification experiment on fresh subjects). With
+    `cache=False` the finetunes skip the on-disk delta cache: this experiment's deltas are shared with no other
+    experiment, and 9 per hop and seed (1 GB each for Gemma) would fill a disk. Same finetune calls, same
+    numbers; a rerun retrains (finished results are still reused)."""
+
+    def __init__(self, *args, ocr_settings: Settings, cache: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ocr_settings, self.cache = ocr_settings, cache
 
     def _train(self, key, train, base, eval_sets) -> FinetuneResult:
         if key not in self._done:
             c = self.common
-            settings: Settings = c["settings"]
+            settings: Settings = self.ocr_settings if key.startswith("OCR") else c["settings"]
+            desc = f"{self.tag} {key}"
+            if self.cache:
+                self._done[key] = train_on(
+                    self.model,
+                    self.tokenizer,
+                    train,
+                    model_name=c["model_name"],
+                    settings=settings,
+                    seed=c["seed"],
+                    base=base,
+                    eval_sets=eval_sets,
+                    progress=c["progress"],
+                    desc=desc,
+                )
+                return self._done[key]
             with base.applied(self.model) if base is not None and len(base) else nullcontext():
                 self._done[key] = finetune(
                     self.model,
@@ -123,7 +147,7 @@ class _UncachedRuns(FictionalRuns):
                     trainable=settings.trainable(None),
                     eval_sets=eval_sets,
                     progress=c["progress"],
-                    desc=f"{self.tag} {key}",
+                    desc=desc,
                 )
         return self._done[key]
 
@@ -134,6 +158,7 @@ def run_installation(
     *,
     model_name: str,
     settings: Settings,
+    ocr_settings: Settings | None = None,
     seeds: Sequence[int] = (0,),
     hops: Sequence[str] = HOPS,
     orders: Sequence[str] = ORDERS,
@@ -144,20 +169,34 @@ def run_installation(
 ) -> list[dict]:
     """Records of two kinds: `record="rank"` rows as in data ordering (seed, hop, order, stage, phase, epoch,
     step, eval_set, mean_rank), and `record="score"` rows (seed, hop, order, score, kind, layer, slot, token,
-    value; heads summed per layer) for the fresh-subject OCR delta after each of `score_orders`, first seed
-    only."""
+    value; heads summed per layer) for the fresh-subject OCR delta after each of `score_orders`, every seed."""
     records = []
     for seed in seeds:
         for hop in hops:
             data = installation_data(hop, seed)
-            kind = FictionalRuns if cache_deltas else _UncachedRuns
-            runs = kind(model, tokenizer, data, model_name=model_name, settings=settings, progress=progress)
+            runs = InstallationRuns(
+                model,
+                tokenizer,
+                data,
+                model_name=model_name,
+                settings=settings,
+                ocr_settings=ocr_settings or settings,
+                cache=cache_deltas,
+                progress=progress,
+            )
             runs.tag = f"{model_name} {hop} seed {seed}"
-            base = dict(experiment=EXPERIMENT, model=model_name, seed=seed, hop=hop, **settings.kwargs())
+            base = dict(
+                experiment=EXPERIMENT,
+                model=model_name,
+                seed=seed,
+                hop=hop,
+                **settings.kwargs(),
+                **{f"ocr_{k}": v for k, v in (ocr_settings or settings).kwargs().items()},
+            )
             for order in orders:
                 delta, ocr, rows = order_records(runs, order, settings, dict(base, record="rank", order=order))
                 records += rows
-                if seed == seeds[0] and order in score_orders:
+                if order in score_orders:
                     with delta.applied(model):
                         raw = extractive_scores(
                             model,
@@ -210,15 +249,36 @@ def installation_table(records: list[dict]) -> list[dict]:
 
 
 def score_peaks(records: list[dict]) -> pd.DataFrame:
-    """Where each score peaks (MLP layer and token) per hop and order: did installation move the structure?"""
+    """Where each score peaks (MLP layer and token) per hop and order, first seed: did installation move the
+    structure?"""
     table = pd.DataFrame([r for r in records if r["record"] == "score"])
     if table.empty:
         return table
+    table = table[table.seed == table.seed.min()]
     rows = []
     for (hop, order), sub in table.groupby(["hop", "order"], sort=False):
         for score in ("informative", "upstream", "downstream"):
             rows.append(dict(hop=hop, order=order, **peak(sub, score, "mlp")))
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class SeedRuns:
+    """One finished result folder per seed (`ocr_core.runs.RunDir`), read as one run: `records()` concatenates
+    them in seed order; `path` is the model's folder that holds them."""
+
+    runs: tuple[RunDir, ...]
+
+    @property
+    def path(self) -> Path:
+        return self.runs[0].path.parent
+
+    @property
+    def done(self) -> bool:
+        return all(run.done for run in self.runs)
+
+    def records(self) -> list[dict]:
+        return [r for run in self.runs for r in run.records()]
 
 
 def installation(
@@ -228,25 +288,45 @@ def installation(
     epochs=None,
     batch_size=None,
     embeddings=None,
+    ocr_lr=None,
+    ocr_epochs=None,
     seeds=(0, 1, 2),
     hops=HOPS,
     orders=ORDERS,
     results="results",
     force=False,
     progress=True,
-):
-    """Run (or reuse) the installation experiment for one model at its two-phase (fictional) settings."""
+) -> SeedRuns:
+    """Run (or reuse) the installation experiment for one model: the structure stage at the model's two-phase
+    (fictional) settings (`lr`, `epochs`), the fresh-subject OCR stage at its OCR-verification settings
+    (`ocr_lr`, `ocr_epochs`; defaults as in `verify`). Each
+    seed is its own cached run (about 17 min for SmolLM2-135M and 30 min for Gemma-3-270M on 2 CPU cores),
+    so an interrupted sweep over seeds resumes at the first unfinished seed."""
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings, fictional=True)
-    config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops), orders=list(orders))
-    return run_cached(
-        EXPERIMENT,
-        model_name,
-        config,
-        lambda m, t: run_installation(
-            m, t, model_name=model_name, settings=settings, seeds=seeds, hops=hops, orders=orders, progress=progress
-        ),
-        module=__name__,
-        results=results,
-        force=force,
-        progress=progress,
-    )
+    ocr_settings = Settings.for_model(model_name, ocr_lr, ocr_epochs, batch_size, embeddings)
+    runs = []
+    for seed in seeds:
+        config = dict(**settings.kwargs(), ocr=ocr_settings.kwargs(), seed=seed, hops=list(hops), orders=list(orders))
+        runs.append(
+            run_cached(
+                EXPERIMENT,
+                model_name,
+                config,
+                lambda m, t, seed=seed: run_installation(
+                    m,
+                    t,
+                    model_name=model_name,
+                    settings=settings,
+                    ocr_settings=ocr_settings,
+                    seeds=(seed,),
+                    hops=hops,
+                    orders=orders,
+                    progress=progress,
+                ),
+                module=__name__,
+                results=results,
+                force=force,
+                progress=progress,
+            )
+        )
+    return SeedRuns(tuple(runs))
