@@ -34,6 +34,8 @@ def test_installation_verdicts_need_a_gain_every_seed_shows():
     assert rows["facts_first"]["verdict"] == "no clear effect"  # mean gain 0.5 < 1 and the seeds overlap
     assert rows["implications_first"]["verdict"] == "weakens OCR"
     assert rows["joint"]["structure_facts"] == 4.0 and rows["joint"]["seeds"] == 2
+    assert rows["joint"]["fresh_facts"] == 0.0
+    assert rows["joint"]["per_seed"] == [2.0, 3.0] and rows["joint"]["none_per_seed"] == [8.0, 7.0]
     # a big mean gain whose seeds overlap the control's is not enough
     overlap = _installation_records({"none": [9.0, 3.0], "joint": [1.0, 4.0]})
     assert installation_verdicts(overlap)[0]["verdict"] == "no clear effect"

@@ -82,11 +82,13 @@ def installation_verdicts(records: list[dict], min_gain: float = 1.0) -> list[di
     subjects' final implication rank after the order's structure stage vs after none (means over seeds).
     *installs OCR* if the mean fell by at least `min_gain` ranks and every seed ended below every seed of
     none; *weakens OCR* for the mirror case; else *no clear effect*. `structure_facts` is the structure
-    stage's own train-fact rank at its end: above 1, the structure stage did not learn its facts, so the
-    test is weak."""
+    stage's own train-fact rank at its end, `fresh_facts` the fresh subjects' fact rank at the end of the OCR
+    stage (means over seeds): above 1, that stage did not learn its facts, so the test is weak. `per_seed` and
+    `none_per_seed` hold the final implication ranks in seed order."""
     ranks = [r for r in records if r.get("record", "rank") == "rank"]
     fresh = _final_per_seed(ranks, "ocr", "test_implications")
     facts = _final_per_seed(ranks, "structure", "train_facts")
+    fresh_facts = _final_per_seed(ranks, "ocr", "test_facts")
     rows = []
     for (model, hop, order), seeds in fresh.items():
         control = fresh.get((model, hop, "none"))
@@ -100,6 +102,7 @@ def installation_verdicts(records: list[dict], min_gain: float = 1.0) -> list[di
         else:
             word = "no clear effect"
         learned = facts.get((model, hop, order), {})
+        fresh_learned = fresh_facts.get((model, hop, order), {})
         rows.append(
             dict(
                 model=model,
@@ -110,6 +113,9 @@ def installation_verdicts(records: list[dict], min_gain: float = 1.0) -> list[di
                 after=after,
                 gain=none - after,
                 structure_facts=sum(learned.values()) / len(learned) if learned else float("nan"),
+                fresh_facts=sum(fresh_learned.values()) / len(fresh_learned) if fresh_learned else float("nan"),
+                per_seed=[seeds[s] for s in sorted(seeds)],
+                none_per_seed=[control[s] for s in sorted(control)],
                 verdict=word,
             )
         )

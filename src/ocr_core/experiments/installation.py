@@ -14,8 +14,9 @@ the same strengthens it.
 
 Structure stage, as in data ordering (at the two-phase settings): none / joint / facts_first /
 implications_first. OCR stage: finetune only the fresh subjects' facts on top, at the OCR-verification
-settings (so order none is that experiment on fresh subjects), and track their implication rank. Scores: the extractive scores of the
-fresh-subject OCR delta, computed on base + structure delta, before installation (order none) and after it.
+settings (so order none is that experiment on fresh subjects), and track their implication rank. Scores: the
+extractive scores of the fresh-subject OCR delta, computed on base + structure delta, before installation
+(order none) and after it.
 """
 
 from __future__ import annotations
