@@ -77,6 +77,11 @@ def _final_per_seed(ranks: list[dict], stage: str, eval_set: str) -> dict[tuple,
     return {key: {s: v for s, (_, v) in seeds.items()} for key, seeds in last.items()}
 
 
+def _mean(per_seed: dict[int, float]) -> float:
+    """Mean over seeds; NaN when there are none."""
+    return sum(per_seed.values()) / len(per_seed) if per_seed else float("nan")
+
+
 def installation_verdicts(records: list[dict], min_gain: float = 1.0) -> list[dict]:
     """Plain verdicts of structure installation, per model, hop and order (other than *none*): the fresh
     subjects' final implication rank after the order's structure stage vs after none (means over seeds).
@@ -94,15 +99,13 @@ def installation_verdicts(records: list[dict], min_gain: float = 1.0) -> list[di
         control = fresh.get((model, hop, "none"))
         if order == "none" or not control:
             continue
-        after, none = sum(seeds.values()) / len(seeds), sum(control.values()) / len(control)
+        after, none = _mean(seeds), _mean(control)
         if none - after >= min_gain and max(seeds.values()) < min(control.values()):
             word = "installs OCR"
         elif after - none >= min_gain and min(seeds.values()) > max(control.values()):
             word = "weakens OCR"
         else:
             word = "no clear effect"
-        learned = facts.get((model, hop, order), {})
-        fresh_learned = fresh_facts.get((model, hop, order), {})
         rows.append(
             dict(
                 model=model,
@@ -112,8 +115,8 @@ def installation_verdicts(records: list[dict], min_gain: float = 1.0) -> list[di
                 none_after=none,
                 after=after,
                 gain=none - after,
-                structure_facts=sum(learned.values()) / len(learned) if learned else float("nan"),
-                fresh_facts=sum(fresh_learned.values()) / len(fresh_learned) if fresh_learned else float("nan"),
+                structure_facts=_mean(facts.get((model, hop, order), {})),
+                fresh_facts=_mean(fresh_facts.get((model, hop, order), {})),
                 per_seed=[seeds[s] for s in sorted(seeds)],
                 none_per_seed=[control[s] for s in sorted(control)],
                 verdict=word,
