@@ -33,9 +33,18 @@ sweep: setup
 gpu-check: setup
 	bash scripts/gpu_check.sh
 
+# Exact mode (x86-64 with AVX2, pinned numerics): nbval compares the checked chapter outputs digit for digit.
+# Tolerance mode (any other host, or OCR_CORE_NUMERICS=native): numbers within a stated tolerance, words exactly.
 test: setup
 	$(PY) -m ruff check src tests notebooks
-	$(PY) -m pytest -v --durations=20 tests --nbval-lax --nbval-current-env $(NBVAL_CI)
+	@echo "[test] $$($(PY) -m ocr_core numerics)"
+	@if [ "$$($(PY) -m ocr_core numerics --mode)" = exact ]; then \
+	  echo "[test] exact mode: nbval checks the book's numbers digit for digit"; \
+	  $(PY) -m pytest -v --durations=20 tests --nbval-lax --nbval-current-env $(NBVAL_CI); \
+	else \
+	  echo "[test] tolerance mode: the book's numbers are checked within a tolerance, words exactly"; \
+	  $(PY) -m pytest -v --durations=20 tests && $(PY) -m ocr_core.checked $(NBVAL_CI); \
+	fi
 
 nbval-all: setup
 	$(PY) -m pytest -v --nbval-lax --nbval-current-env $(NBVAL_ALL)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from ocr_core import numerics  # first: pins the numerics before anything imports torch
 from ocr_core.models import load_model
+
+
+def pytest_configure(config):
+    numerics.require()  # a test run that cannot reproduce the committed numbers says so at once
+
 
 PAPER_ARCHS = ["tiny-llama", "tiny-gemma2", "tiny-qwen2", "tiny-olmo"]
 ALL_TINY = [*PAPER_ARCHS, "tiny-mistral", "tiny-gemma3", "tiny-olmo2", "tiny-gpt2"]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ocr_core.book import AGGREGATES, NOTEBOOKS, repo_root
+from ocr_core.checked import checked_outputs
 from ocr_core.compare import NOT, REPRODUCES, WEAKER, band, r2_verdict, table_rows, verdict
 
 ROOT = repo_root(Path(__file__).parent)
@@ -65,17 +66,6 @@ def test_verdict_rule():
     assert table_rows({"columns": ["a"], "rows": {"r": [0.0]}}, {}, "row")[0]["verdict"] == "not run"
 
 
-def _checked_outputs(path: Path) -> list[str]:
-    nb = json.loads(path.read_text())
-    return [
-        "".join(o.get("text", ""))
-        for c in nb["cells"]
-        if c["cell_type"] == "code" and "NBVAL_CHECK_OUTPUT" in "".join(c["source"])
-        for o in c["outputs"]
-        if o.get("output_type") == "stream"
-    ]
-
-
 def _executed_models(path: Path) -> list[str]:
     """The `models` a chapter was executed with (papermill's injected parameters, else the defaults)."""
     import ast
@@ -102,7 +92,7 @@ def test_executed_chapters_hold_checked_numbers_for_every_model(name):
     else:
         models = _executed_models(path)
     assert models and not any(m.startswith("tiny-") for m in models), f"{name} executed with {models}"
-    outputs = _checked_outputs(path)
+    outputs = [text for _, text in checked_outputs(json.loads(path.read_text()))]
     assert outputs and all(outputs), f"{name}: a checked cell printed nothing"
     text = "\n".join(outputs)
     for model in models:

@@ -2,6 +2,13 @@
 
 import warnings
 
+# Before anything imports torch: pin the CPU code paths and threads (ocr_core.numerics), for this process and
+# every process it starts.
+from ocr_core import numerics
+
+numerics.pin_environment()
+
+
 # tqdm.auto warns in notebooks without ipywidgets; progress bars then print as text, which is fine.
 warnings.filterwarnings("ignore", message="IProgress not found")
 
@@ -10,6 +17,14 @@ from ocr_core.deltas import Delta  # noqa: E402
 from ocr_core.finetune import FinetuneResult, Trainable, finetune  # noqa: E402
 from ocr_core.metrics import mean_logit_loss, mean_rank, ranks  # noqa: E402
 from ocr_core.models import load_model  # noqa: E402
+
+numerics.apply_threads()
+if numerics.check():
+    warnings.warn(
+        "ocr_core: torch was imported before ocr_core, so its numerics are not pinned; results are keyed as "
+        "'tolerance' mode and will not match the book bit for bit (import ocr_core first)",
+        stacklevel=2,
+    )
 
 __version__ = "0.1.0"
 __all__ = [
@@ -24,6 +39,7 @@ __all__ = [
     "load_model",
     "mean_logit_loss",
     "mean_rank",
+    "numerics",
     "ranks",
     "second_hop",
 ]

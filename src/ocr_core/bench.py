@@ -75,7 +75,9 @@ def _matmul_gflops(n: int = 2048, repeats: int = 5) -> float:
     return 2 * n**3 * repeats / (time.perf_counter() - started) / 1e9
 
 
-def bench_train(model_name: str, batch_size: int, steps: int) -> dict:
+def bench_train(
+    model_name: str, batch_size: int, steps: int, labels: tuple[str, ...] = ("plain autograd", "TrainStep")
+) -> dict:
     from ocr_core.data import fictional
     from ocr_core.finetune import Trainable, _make_optimizer
     from ocr_core.metrics import answer_loss
@@ -101,7 +103,7 @@ def bench_train(model_name: str, batch_size: int, steps: int) -> dict:
         for n, p in model.named_parameters():
             p.requires_grad_(n in params)
         snapshot = {n: p.detach().clone() for n, p in params.items()}
-        for label in ("plain autograd", "TrainStep"):
+        for label in labels:
             optimizer = _make_optimizer(params.values(), 1e-6)
             step = TrainStep(model, params)
             times = []
@@ -127,6 +129,38 @@ def bench_train(model_name: str, batch_size: int, steps: int) -> dict:
     return dict(gflops=gflops, floor=floor_flop / gflops / 1e9, batch_size=batch_size, steps=out)
 
 
+def bench_pinning(model_name: str, batch_size: int, steps: int) -> dict:
+    """The TrainStep training step with the pinned numerics and with the CPU's native paths, each measured in
+    a fresh process (the pins are read when torch loads), one after the other in this run."""
+    import json
+    import os
+    import subprocess
+
+    from ocr_core import numerics
+
+    out = {}
+    for label, opt_out in (("pinned", {}), ("native", {numerics.OPT_OUT: "native"})):
+        env = {k: v for k, v in os.environ.items() if k not in {*numerics.PINS, *numerics.THREAD_VARS}}
+        command = [
+            sys.executable,
+            "-m",
+            "ocr_core.bench",
+            "train",
+            "--model",
+            model_name,
+            "--json",
+            "--batch-size",
+            str(batch_size),
+            "--steps",
+            str(steps),
+            "--only-trainstep",
+        ]
+        done = subprocess.run(command, env=env | opt_out, capture_output=True, text=True, check=True)
+        out[label] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"[bench] {label}: {out[label]['numerics']}", flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ocr_core.bench", description=__doc__)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -140,14 +174,35 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--only-trainstep", action="store_true", help="skip the plain-autograd reference")
+    p.add_argument("--json", action="store_true", help="end with the measurements as one JSON line")
+    p = sub.add_parser("pinning", help="training step with pinned numerics vs the CPU's native paths")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--steps", type=int, default=5)
     args = parser.parse_args(argv)
+    if args.what == "pinning":
+        out = bench_pinning(args.model, args.batch_size, args.steps)
+        for key, pinned in out["pinned"]["steps"].items():
+            native = out["native"]["steps"][key]
+            print(f"{key:<40} pinned {pinned:6.3f} s/step, native {native:6.3f} s/step: ratio {pinned / native:4.2f}")
+        return 0
     if args.what == "train":
-        out = bench_train(args.model, args.batch_size, args.steps)
-        base = out["steps"]["plain autograd, embeddings trained"]
+        labels = ("TrainStep",) if args.only_trainstep else ("plain autograd", "TrainStep")
+        out = bench_train(args.model, args.batch_size, args.steps, labels)
+        if args.json:
+            import json
+
+            from ocr_core import numerics
+
+            print(json.dumps(dict(out, numerics=numerics.describe())))
+            return 0
+        base = out["steps"].get("plain autograd, embeddings trained")
         for key, seconds in out["steps"].items():
+            versus = f"{base / seconds:4.2f}x plain autograd; " if base else ""
             print(
                 f"{key:<40} {seconds:6.3f} s/step = {seconds / out['batch_size']:.3f} s/example; "
-                f"{base / seconds:4.2f}x plain autograd; {seconds / out['floor']:5.1f}x the compute floor"
+                f"{versus}{seconds / out['floor']:5.1f}x the compute floor"
             )
         return 0
     out = bench_scores(args.model, args.hop, args.items, args.counterfactuals, args.seed)

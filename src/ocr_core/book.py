@@ -51,17 +51,22 @@ def repo_root(start: Path | None = None) -> Path:
     raise FileNotFoundError(f"no book root (_config.yml + pyproject.toml) above {here}")
 
 
-def setup_notebook() -> Path:
-    """First call of every notebook: work from the repository root (papermill, nbval and Jupyter start
-    kernels in different folders) and render charts offline. Returns the root."""
+def setup_notebook(header: bool = True) -> Path:
+    """First call of every notebook: refuse to run unpinned where the numerics can be pinned
+    (`numerics.require`), work from the repository root (papermill, nbval and Jupyter start kernels in
+    different folders), render charts offline, and print the numeric environment (`header`). Returns the root."""
     from transformers.utils import logging as hf_logging
 
+    from ocr_core import numerics
     from ocr_core.charts import enable_offline
 
+    numerics.require()
     root = repo_root()
     os.chdir(root)
     enable_offline()
     hf_logging.disable_progress_bar()  # no "Loading weights" bars in the book's cells
+    if header:
+        print(numerics.describe())
     return root
 
 

@@ -182,6 +182,15 @@ def _cache(args: argparse.Namespace) -> int:
     return 0
 
 
+def _numerics(args: argparse.Namespace) -> int:
+    import json
+
+    from ocr_core import numerics
+
+    print(numerics.mode() if args.mode else json.dumps(numerics.environment()) if args.json else numerics.describe())
+    return 0
+
+
 def _subcommand(
     sub, name: str, help: str, func, *, settings: bool = True, seeds: bool = True
 ) -> argparse.ArgumentParser:
@@ -267,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL])
     _placement_options(p)
     p.set_defaults(func=_plan)
+    p = sub.add_parser("numerics", help="the numeric environment: pinned code paths, threads, versions, mode")
+    p.add_argument("--mode", action="store_true", help="print only the mode: exact or tolerance")
+    p.add_argument("--json", action="store_true", help="print the environment as JSON")
+    p.set_defaults(func=_numerics)
     p = sub.add_parser("cache", help="show the finetuned-delta cache; --prune GB to shrink it")
     p.add_argument("--prune", type=float, default=None, metavar="GB", help="keep at most GB gigabytes, newest kept")
     p.add_argument("--dry-run", action="store_true", help="with --prune: only say what would be removed")
@@ -277,8 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     import os
 
+    from ocr_core import numerics
+
     args = build_parser().parse_args(argv)
     args.argv = argv
+    numerics.require()
     # Placement travels by environment, so notebooks' kernels and cluster jobs see it too.
     for option in ("device", "dtype", "device_map"):
         if getattr(args, option, None):

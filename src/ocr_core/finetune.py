@@ -183,6 +183,7 @@ def cached_finetune(
     call: pass `delta.content_hash()`), the training and eval examples, every finetuning setting and the
     package source. A hit returns the stored delta without training.
     """
+    from ocr_core import numerics
     from ocr_core.runs import TRAINING_SOURCES, atomic_write_json, cache_root, config_hash, safe_name
 
     eval_sets = eval_sets or {}
@@ -196,6 +197,7 @@ def cached_finetune(
             train=_fingerprint(_examples(train)),
             eval={k: _fingerprint(v.examples) for k, v in eval_sets.items()},
             settings={k: (v.__dict__ if isinstance(v, Trainable) else v) for k, v in settings.items()},
+            numerics=numerics.environment(),
         ),
         sources=TRAINING_SOURCES,
     )
@@ -209,6 +211,13 @@ def cached_finetune(
     result = finetune(model, tokenizer, train, eval_sets=eval_sets, **kwargs)
     result.delta.save(tensors)
     atomic_write_json(
-        meta, dict(history=result.history, losses=result.losses, seconds=result.seconds, steps=result.steps)
+        meta,
+        dict(
+            history=result.history,
+            losses=result.losses,
+            seconds=result.seconds,
+            steps=result.steps,
+            numerics=numerics.environment(),
+        ),
     )
     return result

@@ -108,6 +108,28 @@ def safe_name(name: str) -> str:
     return name.strip("/").replace("/", "--").replace(" ", "_")
 
 
+def provenance() -> dict[str, Any]:
+    """Where a result was computed (not part of its key): host CPU, platform, Python."""
+    import platform
+    import sys
+
+    cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), "")
+    return dict(
+        cpu=cpu or platform.processor(),
+        machine=platform.machine(),
+        platform=platform.platform(),
+        python=sys.version.split()[0],
+        cores=os.cpu_count(),
+    )
+
+
+def _cpuinfo() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
+
+
 class RunDir:
     """One experiment's results for one model and config."""
 
@@ -119,7 +141,10 @@ class RunDir:
         config: dict[str, Any],
         sources: tuple[str, ...] = RESULT_SOURCES,
     ):
-        self.config = dict(config, experiment=experiment, model=model)
+        from ocr_core import numerics
+
+        # The numeric environment is part of the key: pinned and unpinned numbers are never mixed.
+        self.config = dict(config, experiment=experiment, model=model, numerics=numerics.environment())
         self.path = Path(results) / experiment / safe_name(model) / config_hash(self.config, sources)
 
     @property
@@ -128,6 +153,7 @@ class RunDir:
 
     def write(self, records: list[dict[str, Any]]) -> Path:
         atomic_write_json(self.path / "config.json", self.config)
+        atomic_write_json(self.path / "provenance.json", provenance())
         atomic_write_json(self.path / "records.json", records)
         atomic_write_bytes(self.path / "DONE", b"")
         return self.path

@@ -1,0 +1,159 @@
+"""Pinned numerics: the same seed gives the same bits on every x86-64 host with AVX2.
+
+torch's own kernels (ATen), MKL (matrix products) and oneDNN each pick an instruction-set code path for the
+CPU they run on, and the paths round differently: an AVX-512 host trains other weights than an AVX2 host
+from the same seed. `pin_environment` fixes all three to AVX2 and the thread count to `THREADS`. The
+variables are read once, when torch loads, so they are set in `os.environ` when `ocr_core` is imported
+(before it imports torch) and every process started from it inherits them: papermill and nbval kernels,
+sweep runs, subprocesses of the tests. `check` tells whether they are in effect in this process.
+
+Modes (`mode()`):
+- "exact": x86-64 with AVX2 and FMA, pins in effect. The book's committed numbers are checked digit for digit.
+- "tolerance": any other host (ARM, x86 without AVX2), or pins switched off with OCR_CORE_NUMERICS=native.
+  The same code paths cannot be had, so numbers are compared within `TOLERANCE` and words exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+PINS = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2,STRICT", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+THREADS = 2
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+OPT_OUT = "OCR_CORE_NUMERICS"  # "native": the CPU's own code paths and thread count (not reproducible)
+# In tolerance mode a checked number may differ by this much (absolute, in the units printed: ranks, r²,
+# scores): the spread seen between hosts before pinning was up to 0.14 on means over 3 seeds.
+TOLERANCE = 0.5
+# MKL's code-path state as its internal `mkl_serv_cbwr_get(-1)` reports it (the public mkl_cbwr_get is not
+# exported by torch's build): 1 = MKL_CBWR never read, 3 = COMPATIBLE, 2 = a branch set, flag 0x10000 = STRICT.
+_MKL_UNSET, _MKL_COMPATIBLE, _MKL_STRICT = 1, 3, 0x10000
+
+
+class NumericsError(RuntimeError):
+    """The pinned code paths are not in effect in a process that should have them."""
+
+
+def host_can_pin() -> bool:
+    """x86-64 with AVX2 and FMA (what the pinned paths need)."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    try:
+        flags = next(
+            line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")
+        ).split()
+    except (OSError, StopIteration):
+        return False
+    return "avx2" in flags and "fma" in flags
+
+
+def wanted() -> bool:
+    """Whether this process should run pinned: the host can, and the user did not opt out."""
+    return os.environ.get(OPT_OUT, "").lower() != "native" and host_can_pin()
+
+
+def pin_environment(environ: dict[str, str] | None = None) -> bool:
+    """Set the pins and thread variables in `environ` (default os.environ) when `wanted()`. Must run before
+    torch is imported to affect this process; children started afterwards inherit it. Returns whether set."""
+    environ = os.environ if environ is None else environ
+    if not wanted():
+        return False
+    environ.update(PINS)
+    for var in THREAD_VARS:
+        environ[var] = str(THREADS)
+    return True
+
+
+def apply_threads() -> None:
+    """torch's intra-op thread count to THREADS (reductions are split per thread, so it is part of the bits)."""
+    import torch
+
+    if wanted() and torch.get_num_threads() != THREADS:
+        torch.set_num_threads(THREADS)
+
+
+@cache
+def mkl_branch() -> str:
+    """The MKL code path in effect in this process: MKL_CBWR as MKL read it ("AVX2,STRICT"), "unpinned" when
+    MKL runs its own choice, "unknown" when torch's build hides MKL's state."""
+    import ctypes
+
+    import torch
+
+    try:
+        get = ctypes.CDLL(str(Path(torch.__file__).parent / "lib" / "libtorch_cpu.so")).mkl_serv_cbwr_get
+    except (OSError, AttributeError):
+        return "unknown"
+    get.restype = ctypes.c_int
+    state = get(ctypes.c_int(-1))
+    if state == _MKL_UNSET:
+        return "unpinned"
+    if state & 0xFFFF == _MKL_COMPATIBLE:
+        return "COMPATIBLE"
+    requested = os.environ.get("MKL_CBWR", "?").upper()
+    strict_read = bool(state & _MKL_STRICT)
+    return requested if strict_read == requested.endswith(",STRICT") else f"{requested} (MKL state {state})"
+
+
+def environment() -> dict[str, Any]:
+    """What produced the numbers: the code paths in effect, threads, versions (for configs and chapters)."""
+    import torch
+    import transformers
+
+    return {
+        "mode": mode(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "mkl_cbwr": mkl_branch(),
+        "onednn_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "native"),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+    }
+
+
+def check() -> list[str]:
+    """What is wrong with the pins in this process (empty when they hold, or when not `wanted()`)."""
+    if not wanted():
+        return []
+    import torch
+
+    problems = []
+    if torch.backends.cpu.get_cpu_capability() != "AVX2":
+        problems.append(f"torch runs on {torch.backends.cpu.get_cpu_capability()}, not AVX2")
+    branch = mkl_branch()
+    if branch not in ("AVX2,STRICT", "unknown"):
+        problems.append(f"MKL runs on {branch}, not AVX2,STRICT")
+    if torch.get_num_threads() != THREADS:
+        problems.append(f"{torch.get_num_threads()} threads, not {THREADS}")
+    return problems
+
+
+def mode() -> str:
+    """ "exact" where the pins hold, else "tolerance" (see the module docstring)."""
+    return "exact" if wanted() and not check() else "tolerance"
+
+
+def require() -> None:
+    """Raise NumericsError naming what is off when the pins should hold but do not (torch imported before
+    ocr_core in a process started without them)."""
+    problems = check()
+    if problems:
+        raise NumericsError(
+            "pinned numerics are not in effect: " + "; ".join(problems) + ". Import ocr_core before torch, or "
+            f"start Python with {' '.join(f'{k}={v}' for k, v in PINS.items())} OMP_NUM_THREADS={THREADS}; "
+            f"{OPT_OUT}=native runs unpinned (numbers then differ between hosts)."
+        )
+
+
+def describe() -> str:
+    """One line for a chapter's header."""
+    env = environment()
+    paths = f"CPU paths {env['cpu_capability']} / MKL {env['mkl_cbwr']} / oneDNN {env['onednn_isa']}"
+    return (
+        f"Numerics: {env['mode']} mode ({paths}, {env['threads']} threads), torch {env['torch']}, "
+        f"transformers {env['transformers']}, Python {sys.version.split()[0]}."
+    )
