@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from ocr_core import faults
 from ocr_core.cache import enforce_limit
 
 # In book order. Each notebook's parameters cell has `models`, `results` and its own settings.
@@ -93,12 +94,12 @@ def run_default_sweep(root: Path, results: str | None = None) -> str:
     return str(folder.relative_to(root))
 
 
-def execute(name: str, root: Path, models: list[str], extra: dict | None = None) -> float:
-    """Execute one notebook into book/chapters/<name>.ipynb; returns seconds."""
+def execute(name: str, root: Path, models: list[str], extra: dict | None = None, chapters: Path | None = None) -> float:
+    """Execute one notebook into `chapters`/<name>.ipynb (default book/chapters); returns seconds."""
     import papermill
 
     source = _source_to_ipynb(name, root)
-    out = root / "book" / "chapters" / f"{name}.ipynb"
+    out = (chapters or root / "book" / "chapters") / f"{name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     if name in AGGREGATES:
@@ -149,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-html", action="store_true", help="execute notebooks but skip Jupyter Book")
     parser.add_argument("--results", default=None, help="results directory passed to every notebook")
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds passed to every notebook")
+    parser.add_argument("--chapters", type=Path, default=None, help="where executed notebooks go (book/chapters)")
     args = parser.parse_args(argv)
     root = repo_root()
     timings: dict[str, float] = {}
@@ -158,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         for i, name in enumerate(names, 1):
             print(f"[book] {i}/{len(names)} {name} ({', '.join(args.models)}) ...", flush=True)
             extra = {k: v for k, v in (("results", args.results), ("seeds", args.seeds)) if v is not None}
-            timings[name] = execute(name, root, args.models, extra)
+            timings[name] = execute(name, root, args.models, extra, args.chapters)
             enforce_limit()
+            faults.point("chapter")
             print(f"[book] {name}: {timings[name]:.0f} s (elapsed {time.perf_counter() - started:.0f} s)", flush=True)
     if not args.no_html:
         print("[book] jupyter-book build ...", flush=True)

@@ -6,8 +6,9 @@ Gemma-3-270M, 0.5 GB for SmolLM2-135M), so a few experiments with several seeds 
 Pruning removes whole pairs, least recently written first; a pruned delta is simply retrained when needed.
 Finished experiment results (`results/`) do not need their deltas, so pruning never changes a built book.
 
-The command line, the book build and sweeps keep the cache under a limit (`limit_bytes`: $OCR_CORE_CACHE_MAX_GB,
-default 30 GB; 0 turns the limit off) by pruning after each command, chapter and grid point.
+The cache is kept under a limit (`limit_bytes`: $OCR_CORE_CACHE_MAX_GB, default 30 GB; 0 turns the limit off):
+before every delta is written (`make_room`, so never above it, also in the middle of a long command), and
+after each command, chapter and grid point.
 """
 
 from __future__ import annotations
@@ -89,6 +90,35 @@ def enforce_limit(root: Path | None = None, *, quiet: bool = False) -> list[Cach
             f"removed the {len(removed)} oldest deltas ({gb:.2f} GB)"
         )
     return removed
+
+
+HEADROOM = 256 * 2**20  # bytes left free on the disk beyond what a write needs
+
+
+def make_room(nbytes: int, folder: Path, root: Path | None = None) -> None:
+    """Before writing a delta of `nbytes` into `folder`: prune the oldest deltas so the cache stays within
+    its limit after the write (never above it, also during a long command), then raise DiskSpaceError,
+    before anything is written, if the disk still cannot hold it."""
+    import shutil
+
+    from ocr_core.runs import DiskSpaceError
+
+    limit = limit_bytes()
+    if limit is not None:
+        if nbytes > limit:
+            raise DiskSpaceError(
+                f"a delta of {nbytes / 1e9:.2f} GB does not fit the delta cache limit of {limit / 1e9:g} GB: "
+                "raise OCR_CORE_CACHE_MAX_GB (or set it to 0 for no limit)"
+            )
+        prune(limit - nbytes, root)
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if free < nbytes + HEADROOM:
+        raise DiskSpaceError(
+            f"the delta cache needs {nbytes / 1e9:.2f} GB (+{HEADROOM / 2**20:.0f} MiB headroom) at {folder}, "
+            f"only {free / 1e9:.2f} GB are free: free some space, lower OCR_CORE_CACHE_MAX_GB, or point "
+            "OCR_CORE_CACHE at a larger disk"
+        )
 
 
 def summary(entries: list[CachedDelta]) -> list[dict]:

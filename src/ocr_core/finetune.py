@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
+from ocr_core import faults
 from ocr_core.arch import COMPONENT_KINDS, family_of, num_layers
 from ocr_core.data import Dataset, Example
 from ocr_core.deltas import Delta
@@ -146,6 +147,7 @@ def finetune(
                 bar.update(1)
             result.losses.append(total / len(examples))
             log(epoch)
+            faults.point("epoch")
             if progress:
                 ranks = {r["eval_set"]: round(r["mean_rank"], 2) for r in result.history if r["epoch"] == epoch}
                 bar.set_postfix(epoch=epoch, loss=round(result.losses[-1], 3), **ranks)
@@ -184,7 +186,8 @@ def cached_finetune(
     package source. A hit returns the stored delta without training.
     """
     from ocr_core import numerics
-    from ocr_core.runs import TRAINING_SOURCES, atomic_write_json, cache_root, config_hash, safe_name
+    from ocr_core.cache import make_room
+    from ocr_core.runs import TRAINING_SOURCES, atomic_write_json, cache_root, config_hash, file_sha256, safe_name
 
     eval_sets = eval_sets or {}
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "desc", "restore")}
@@ -207,9 +210,15 @@ def cached_finetune(
         import json
 
         info = json.loads(meta.read_text())
-        return FinetuneResult(Delta.load(tensors), info["history"], info["losses"], info["seconds"], info["steps"])
+        if info.get("sha256") == file_sha256(tensors):
+            return FinetuneResult(Delta.load(tensors), info["history"], info["losses"], info["seconds"], info["steps"])
+        print(f"[ocr_core] cached delta {tensors} is damaged or unchecked: retraining it", flush=True)
+        for f in (meta, tensors):
+            f.unlink(missing_ok=True)
     result = finetune(model, tokenizer, train, eval_sets=eval_sets, **kwargs)
+    make_room(4 * result.delta.numel(), folder)  # float32
     result.delta.save(tensors)
+    # written last: an entry is whole only when its meta exists and its checksum matches the tensors
     atomic_write_json(
         meta,
         dict(
@@ -218,6 +227,7 @@ def cached_finetune(
             seconds=result.seconds,
             steps=result.steps,
             numerics=numerics.environment(),
+            sha256=file_sha256(tensors),
         ),
     )
     return result

@@ -7,6 +7,7 @@ later loads take seconds.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import socket
@@ -18,7 +19,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from ocr_core.presets import DEFAULT_MODEL, EMBEDDED, PAPER_EPOCHS, PAPER_LR, ModelSpec, model_spec  # noqa: F401
-from ocr_core.runs import atomic_write_bytes, cache_root
+from ocr_core.runs import alive, atomic_write_bytes, cache_root, file_sha256
 
 
 class ModelUnavailableError(RuntimeError):
@@ -50,8 +51,10 @@ def _gguf_path(name: str) -> Path:
 
 
 def _load_embedded(name: str, dtype: torch.dtype, device: str, progress: bool):
+    from ocr_core import faults
+
     target = cache_root() / "models" / name
-    if not (target / "DONE").exists():
+    if not _model_cache_intact(target):
         gguf = _gguf_path(name)
         started = time.perf_counter()
         if progress:
@@ -62,11 +65,17 @@ def _load_embedded(name: str, dtype: torch.dtype, device: str, progress: bool):
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
+        for stale in target.parent.glob(f".{name}.tmp-*"):  # left by a process killed while de-quantizing
+            if not alive(int(stale.name.rsplit("-", 1)[-1])):
+                shutil.rmtree(stale, ignore_errors=True)
         tmp = target.with_name(f".{name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
         model.save_pretrained(tmp)
         tok.save_pretrained(tmp)
-        atomic_write_bytes(tmp / "DONE", b"")
+        faults.point("dequantize")
+        # DONE lists the sha256 of every weight file: a later load checks them (`_model_cache_intact`).
+        sums = {f.name: file_sha256(f) for f in sorted(tmp.glob("*.safetensors"))}
+        atomic_write_bytes(tmp / "DONE", json.dumps(sums, indent=1).encode())
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
         if progress:
@@ -74,6 +83,37 @@ def _load_embedded(name: str, dtype: torch.dtype, device: str, progress: bool):
     tok = AutoTokenizer.from_pretrained(target)
     model = AutoModelForCausalLM.from_pretrained(target, dtype=dtype)
     return model.to(device), tok
+
+
+_VERIFIED: set[tuple[str, int, int]] = set()  # (file, size, mtime_ns) checked in this process
+
+
+def _model_cache_intact(target: Path) -> bool:
+    """Whether `target` holds a finished de-quantized model whose weight files match the sums in DONE (each
+    file hashed once per process); a damaged one (a file changed or missing) is reported and rebuilt."""
+    done = target / "DONE"
+    if not done.exists():
+        return False
+    try:
+        sums = json.loads(done.read_text() or "{}")
+    except json.JSONDecodeError:
+        sums = {}
+    ok = bool(sums)
+    for name, expected in sums.items():
+        path = target / name
+        if not path.exists():
+            ok = False
+            break
+        stat = path.stat()
+        seen = (str(path), stat.st_size, stat.st_mtime_ns)
+        if seen not in _VERIFIED:
+            if file_sha256(path) != expected:
+                ok = False
+                break
+            _VERIFIED.add(seen)
+    if not ok:
+        print(f"[ocr_core] the cached model at {target} is damaged or from an older version: rebuilding", flush=True)
+    return ok
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
