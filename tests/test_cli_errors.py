@@ -158,3 +158,11 @@ def test_reachability_probe_goes_through_the_proxy(monkeypatch):
     assert time.perf_counter() - started < 1.5
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert not hub.hub_reachable()
+
+
+def test_tiny_model_names_are_the_tiny_models():
+    """presets.TINY_MODELS (checked names, no model code imported) lists exactly what ocr_core.tiny builds."""
+    from ocr_core.presets import TINY_MODELS
+    from ocr_core.tiny import TINY_ARCHS
+
+    assert sorted(TINY_MODELS) == sorted(TINY_ARCHS) == list(TINY_MODELS)

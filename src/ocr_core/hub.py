@@ -68,20 +68,18 @@ def hub_reachable(timeout: float = 1.0) -> bool:
 
 
 def _known_names() -> list[str]:
-    from ocr_core.presets import EMBEDDED, PAPER_MODELS
-    from ocr_core.tiny import TINY_ARCHS
+    from ocr_core.presets import EMBEDDED, PAPER_MODELS, TINY_MODELS
 
-    return [*EMBEDDED, *sorted(TINY_ARCHS), *PAPER_MODELS]
+    return [*EMBEDDED, *TINY_MODELS, *PAPER_MODELS]
 
 
 def alternatives() -> str:
     """What works without the hub (one sentence)."""
-    from ocr_core.presets import EMBEDDED
-    from ocr_core.tiny import TINY_ARCHS
+    from ocr_core.presets import EMBEDDED, TINY_MODELS
 
     return (
         f"Embedded models (no network needed): {', '.join(EMBEDDED)}; tiny random models: "
-        f"{', '.join(sorted(TINY_ARCHS))}; your own model: pass its local folder (with config.json), or download "
+        f"{', '.join(TINY_MODELS)}; your own model: pass its local folder (with config.json), or download "
         "it once where the hub can be reached and point HF_HOME at that cache"
     )
 

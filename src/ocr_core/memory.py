@@ -200,11 +200,12 @@ def model_config(name: str):
     from transformers import AutoConfig
 
     from ocr_core.hub import from_local_or_hub
-    from ocr_core.presets import EMBEDDED
+    from ocr_core.presets import EMBEDDED, TINY_MODELS
     from ocr_core.runs import cache_root
-    from ocr_core.tiny import TINY_ARCHS, tiny_config, tiny_tokenizer
 
-    if name in TINY_ARCHS:
+    if name in TINY_MODELS:
+        from ocr_core.tiny import tiny_config, tiny_tokenizer
+
         return tiny_config(name, tiny_tokenizer())
     if name in EMBEDDED:
         target = cache_root() / "models" / name
