@@ -27,9 +27,11 @@ import altair as alt
 import pandas as pd
 
 from ocr_core.book import setup_notebook
+from ocr_core.params import check_params
 from ocr_core.summary import headline
 
 setup_notebook()
+models, seeds, results = check_params(models=models, seeds=seeds, results=results)
 table = pd.DataFrame([headline(m, seeds=seeds, results=results) for m in models])
 
 # %%

@@ -34,9 +34,11 @@ import pandas as pd
 from ocr_core.book import setup_notebook
 from ocr_core.charts import rank_trajectories
 from ocr_core.experiments.ordering import ordering, ordering_table
+from ocr_core.params import check_params
 from ocr_core.summary import per_model
 
 setup_notebook()
+models, lr, epochs, seeds, results = check_params(models=models, lr=lr, epochs=epochs, seeds=seeds, results=results)
 records, table = per_model(ordering, ordering_table, models, lr=lr, epochs=epochs, seeds=seeds, results=results)
 frame = pd.DataFrame(records)
 

@@ -35,9 +35,13 @@ import pandas as pd
 from ocr_core.book import setup_notebook
 from ocr_core.charts import score_heatmap
 from ocr_core.experiments.scores import scores, summarize_scores
+from ocr_core.params import check_params
 from ocr_core.scores import SCORES
 
 setup_notebook()
+models, lr, epochs, seed, n_counterfactuals, results = check_params(
+    models=models, lr=lr, epochs=epochs, seed=seed, n_counterfactuals=n_counterfactuals, results=results
+)
 table = pd.concat(
     [pd.DataFrame(scores(m, lr=lr, epochs=epochs, seed=seed, n_counterfactuals=n_counterfactuals, results=results,
                          progress=False).records()) for m in models],

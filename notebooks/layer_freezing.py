@@ -33,9 +33,13 @@ import pandas as pd
 from ocr_core.book import setup_notebook
 from ocr_core.charts import grouped_bars
 from ocr_core.experiments.freezing import freezing, freezing_table
+from ocr_core.params import check_params
 from ocr_core.summary import per_model
 
 setup_notebook()
+models, lr, epochs, seeds, split, results = check_params(
+    models=models, lr=lr, epochs=epochs, seeds=seeds, split=split, results=results
+)
 records, table = per_model(freezing, freezing_table, models, lr=lr, epochs=epochs, seeds=seeds, split=split,
                            results=results)
 for m in models:

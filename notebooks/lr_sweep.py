@@ -36,8 +36,13 @@ import pandas as pd
 from ocr_core.book import setup_notebook
 from ocr_core.charts import rank_trajectories
 from ocr_core.experiments.lr_sweep import lr_sweep, sweep_table
+from ocr_core.params import check_params
 
 setup_notebook()
+models, lrs, frozen_lrs, frozen_models, epochs, seed, results = check_params(
+    models=models, lrs=lrs, frozen_lrs=frozen_lrs, frozen_models=frozen_models, epochs=epochs, seed=seed,
+    results=results,
+)
 records, tables = [], []
 sweeps = [(m, "train", lrs) for m in models] + [(m, "freeze", frozen_lrs) for m in models if m in frozen_models]
 for m, e, grid in sweeps:

@@ -32,10 +32,14 @@ import altair as alt
 import pandas as pd
 
 from ocr_core.book import setup_notebook
+from ocr_core.params import check_params
 from ocr_core.presets import PAPER_MODELS
 from ocr_core.scale import scale_rows
 
 setup_notebook()
+models, paper_models, seeds, results = check_params(
+    models=models, paper_models=paper_models, seeds=seeds, results=results
+)
 gpu = list(PAPER_MODELS) if paper_models is None else paper_models
 table = pd.DataFrame(scale_rows([*models, *gpu], seeds=seeds, results=results))
 measured = table[table.measured]

@@ -33,8 +33,10 @@ import pandas as pd
 from ocr_core.book import setup_notebook
 from ocr_core.charts import rank_trajectories
 from ocr_core.experiments.ocr_verification import summarize_ocr, verify
+from ocr_core.params import check_params
 
 setup_notebook()
+models, lr, epochs, seeds, results = check_params(models=models, lr=lr, epochs=epochs, seeds=seeds, results=results)
 records = [r for m in models for r in verify(m, lr=lr, epochs=epochs, seeds=seeds, results=results,
                                              progress=False).records()]
 frame = pd.DataFrame(records).drop(columns=["ranks"])

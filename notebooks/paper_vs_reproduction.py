@@ -36,9 +36,11 @@ import pandas as pd
 
 from ocr_core.book import setup_notebook
 from ocr_core.compare import load_paper
+from ocr_core.params import check_params
 from ocr_core.summary import paper_comparison
 
 setup_notebook()
+models, seeds, results, paper = check_params(models=models, seeds=seeds, results=results, paper=paper)
 numbers = load_paper(paper)
 print("Paper:", numbers["model"])
 tables = paper_comparison(numbers, models, seeds=seeds, results=results)

@@ -30,8 +30,10 @@ import pandas as pd
 
 from ocr_core.book import setup_notebook
 from ocr_core.experiments.prior_knowledge import knowledge_table, prior_knowledge
+from ocr_core.params import check_params
 
 setup_notebook()
+models, results = check_params(models=models, results=results)
 records = [r for m in models for r in prior_knowledge(m, results=results, progress=False).records()]
 table = pd.DataFrame(knowledge_table(records))
 

@@ -43,9 +43,13 @@ import pandas as pd
 from ocr_core.book import setup_notebook
 from ocr_core.charts import rank_trajectories, score_heatmap
 from ocr_core.experiments.installation import installation, installation_table, score_peaks
+from ocr_core.params import check_params
 from ocr_core.summary import per_model
 
 setup_notebook()
+models, lr, epochs, ocr_lr, ocr_epochs, seeds, results = check_params(
+    models=models, lr=lr, epochs=epochs, ocr_lr=ocr_lr, ocr_epochs=ocr_epochs, seeds=seeds, results=results
+)
 records, table = per_model(installation, installation_table, models, lr=lr, epochs=epochs, ocr_lr=ocr_lr,
                            ocr_epochs=ocr_epochs, seeds=seeds, results=results)
 frame = pd.DataFrame([r for r in records if r["record"] == "rank"])

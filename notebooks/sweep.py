@@ -31,9 +31,11 @@ import altair as alt
 import pandas as pd
 
 from ocr_core.book import setup_notebook
+from ocr_core.params import check_params
 from ocr_core.sweep import aggregate
 
 setup_notebook()
+(sweep_dir,) = check_params(sweep_dir=sweep_dir)
 manifest = Path(sweep_dir) / "sweep.json"
 print("sweep command:", json.loads(manifest.read_text())["command"] if manifest.exists() else "(none yet)")
 frame = pd.DataFrame(aggregate(sweep_dir))

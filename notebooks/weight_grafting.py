@@ -33,9 +33,11 @@ import pandas as pd
 from ocr_core.book import setup_notebook
 from ocr_core.charts import grouped_bars
 from ocr_core.experiments.grafting import EVALS, grafting, grafting_table
+from ocr_core.params import check_params
 from ocr_core.summary import per_model
 
 setup_notebook()
+models, lr, epochs, seeds, results = check_params(models=models, lr=lr, epochs=epochs, seeds=seeds, results=results)
 _, table = per_model(grafting, grafting_table, models, lr=lr, epochs=epochs, seeds=seeds, results=results)
 
 # %%

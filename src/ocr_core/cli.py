@@ -1,12 +1,54 @@
-"""Command line: `python -m ocr_core <command>` (or the `ocr-core` script)."""
+"""Command line: `python -m ocr_core <command>` (or the `ocr-core` script).
+
+A user error (a wrong argument, an unknown or unreachable model, a model that does not fit) prints one line,
+`ocr_core: error: ...`, and exits with status 2; `--debug` or OCR_CORE_DEBUG=1 shows the traceback instead.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from typing import NoReturn
 
 from ocr_core.models import DEFAULT_MODEL, EMBEDDED
+
+# Option (argparse dest) -> the rule in ocr_core.params.RULES that checks it, before anything is loaded.
+_OPTION_RULES = {
+    "model": "models",
+    "lr": "lr",
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "seeds": "seeds",
+    "seed": "seed",
+    "lrs": "lrs",
+    "counterfactuals": "n_counterfactuals",
+    "results": "results",
+    "dir": "sweep_dir",
+    "gpus": "gpus",
+    "timeout_min": "timeout_min",
+    "prune": "prune",
+    "device": "device",
+    "dtype": "dtype",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors in one line like every other user error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"ocr_core: error: {message} (see: {self.prog} -h)\n")
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """Normalize every checked option in place (ocr_core.params), or raise the first ParameterError."""
+    from ocr_core.params import check_param
+
+    rules = dict(_OPTION_RULES, epochs="epoch_grid") if args.command == "sweep" else _OPTION_RULES
+    for dest, rule in rules.items():
+        if hasattr(args, dest):
+            setattr(args, dest, check_param(rule, getattr(args, dest), "argument --" + dest.replace("_", "-")))
 
 
 def _models(_: argparse.Namespace) -> int:
@@ -221,17 +263,20 @@ def _subcommand(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ocr_core.sweep import DEFAULT_DIR, DEFAULT_GRID
+    from ocr_core.sweep import DEFAULT_DIR, DEFAULT_GRID, SWEEPABLE
 
-    parser = argparse.ArgumentParser(prog="ocr_core", description=__doc__)
+    parser = _Parser(prog="ocr_core", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    debug = "show the full traceback of an error instead of one line (also: OCR_CORE_DEBUG=1)"
+    parser.add_argument("--debug", action="store_true", help=debug)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("models", help="list the embedded and tiny models").set_defaults(func=_models)
 
+    hops = ["first_hop", "second_hop"]
     p = _subcommand(sub, "verify", "OCR verification: finetune on facts, rank implications", _verify)
-    p.add_argument("--hops", nargs="+", default=["first_hop", "second_hop"])
+    p.add_argument("--hops", nargs="+", choices=hops, default=hops)
     p = _subcommand(sub, "scores", "extractive scores after finetuning each hop's facts", _scores, seeds=False)
     p.add_argument("--counterfactuals", type=int, default=10, help="counterfactual prompts per test item")
-    p.add_argument("--hops", nargs="+", default=["first_hop", "second_hop"])
+    p.add_argument("--hops", nargs="+", choices=hops, default=hops)
     p = _subcommand(
         sub,
         "lr-sweep",
@@ -257,7 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lrs", type=float, nargs="+", default=DEFAULT_GRID["lrs"])
     p.add_argument("--epochs", type=int, nargs="+", default=DEFAULT_GRID["epochs"])
     p.add_argument("--seeds", type=int, nargs="+", default=DEFAULT_GRID["seeds"])
-    p.add_argument("--notebook", default=DEFAULT_GRID["notebook"], help="which book notebook each run executes")
+    p.add_argument(
+        "--notebook", choices=SWEEPABLE, default=DEFAULT_GRID["notebook"], help="which book notebook each run executes"
+    )
     p.add_argument("--dir", default=DEFAULT_DIR, help="the sweep's folder (runs, logs, manifest)")
     p.add_argument(
         "--executor",
@@ -284,28 +331,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prune", type=float, default=None, metavar="GB", help="keep at most GB gigabytes, newest kept")
     p.add_argument("--dry-run", action="store_true", help="with --prune: only say what would be removed")
     p.set_defaults(func=_cache)
+    for p in sub.choices.values():  # --debug after the command as well (SUPPRESS keeps the global one's value)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    import os
+def _debug(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "debug", False)) or os.environ.get("OCR_CORE_DEBUG", "") not in ("", "0")
 
+
+def main(argv: list[str] | None = None) -> int:
     from ocr_core import numerics
+    from ocr_core.errors import describe, user_errors
 
     args = build_parser().parse_args(argv)
     args.argv = argv
     numerics.require()
-    # Placement travels by environment, so notebooks' kernels and cluster jobs see it too.
-    for option in ("device", "dtype", "device_map"):
-        if getattr(args, option, None):
-            os.environ[f"OCR_CORE_{option.upper()}"] = getattr(args, option)
     try:
-        return args.func(args)
-    finally:
-        if args.func is not _cache:
-            from ocr_core.cache import enforce_limit
+        _check_args(args)  # before anything is loaded
+        # Placement travels by environment, so notebooks' kernels and cluster jobs see it too.
+        for option in ("device", "dtype", "device_map"):
+            if getattr(args, option, None):
+                os.environ[f"OCR_CORE_{option.upper()}"] = getattr(args, option)
+        try:
+            return args.func(args)
+        finally:
+            if args.func is not _cache:
+                from ocr_core.cache import enforce_limit
 
-            enforce_limit()
+                enforce_limit()
+    except user_errors() as err:
+        if _debug(args):
+            raise
+        print(f"ocr_core: error: {describe(err)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -24,11 +24,17 @@ from dataclasses import dataclass, field
 
 import torch
 
+from ocr_core.errors import UserError, one_line
+
 GIB = 1024**3
 
 
-class MemoryPlanError(RuntimeError):
+class MemoryPlanError(UserError, RuntimeError):
     """The plan does not fit the device; the message holds the plan and what to change."""
+
+    def line(self) -> str:
+        """The verdict without the plan's table (its last line: what is needed, what is free, what to change)."""
+        return "memory plan: " + one_line(str(self).splitlines()[-1])
 
 
 @dataclass(frozen=True)
@@ -189,14 +195,17 @@ def check_fits(
 
 def model_config(name: str):
     """The Hugging Face config of model `name` without loading its weights (embedded: from the de-quantized
-    cache, made on first use; tiny: built; hub ids and paths: `AutoConfig`, local files first)."""
+    cache, made on first use; tiny: built; hub ids and paths: `AutoConfig`, local files first, the hub only
+    when it can be reached: `ocr_core.hub.from_local_or_hub`)."""
     from transformers import AutoConfig
 
-    from ocr_core.presets import EMBEDDED
+    from ocr_core.hub import from_local_or_hub
+    from ocr_core.presets import EMBEDDED, TINY_MODELS
     from ocr_core.runs import cache_root
-    from ocr_core.tiny import TINY_ARCHS, tiny_config, tiny_tokenizer
 
-    if name in TINY_ARCHS:
+    if name in TINY_MODELS:
+        from ocr_core.tiny import tiny_config, tiny_tokenizer
+
         return tiny_config(name, tiny_tokenizer())
     if name in EMBEDDED:
         target = cache_root() / "models" / name
@@ -205,10 +214,7 @@ def model_config(name: str):
 
             load_model(name, device="cpu")  # de-quantizes and caches once
         return AutoConfig.from_pretrained(target)
-    try:
-        return AutoConfig.from_pretrained(name, local_files_only=True)
-    except OSError:
-        return AutoConfig.from_pretrained(name)
+    return from_local_or_hub(name, AutoConfig.from_pretrained)
 
 
 def plans_for(name: str, dtype: str = "float32", trainable=None, *, batch_size: int = 8) -> list[MemoryPlan]:

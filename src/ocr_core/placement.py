@@ -41,9 +41,29 @@ def resolve(name: str, *, device: str | None = None, dtype: str | None = None, d
     if dtype is None:
         on_gpu = torch.device(device).type == "cuda"
         dtype = "bfloat16" if on_gpu and model_spec(name).kind == "hub" else "float32"
-    if not isinstance(getattr(torch, dtype, None), torch.dtype):
-        raise ValueError(f"unknown dtype {dtype!r}: use float32, bfloat16 or float16")
-    return Placement(device, dtype, device_map)
+    return Placement(device, check_dtype(dtype), device_map)
+
+
+def check_dtype(dtype: str) -> str:
+    """`dtype` if torch has a dtype of that name, else a ParameterError (a ValueError)."""
+    from ocr_core.errors import ParameterError
+
+    if not isinstance(dtype, str) or not isinstance(getattr(torch, dtype, None), torch.dtype):
+        raise ParameterError(f"unknown dtype {dtype!r}: use float32, bfloat16 or float16")
+    return dtype
+
+
+def check_device(device: str) -> str:
+    """`device` if torch parses it and, for CUDA, a GPU is visible; else a ParameterError."""
+    from ocr_core.errors import ParameterError
+
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError) as err:
+        raise ParameterError(f"unknown device {device!r}: use cpu, cuda or cuda:N") from err
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ParameterError(f"device {device!r}: no CUDA GPU is visible here (use cpu)")
+    return device
 
 
 def of_model(model) -> Placement:

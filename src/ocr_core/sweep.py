@@ -23,10 +23,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ocr_core.cache import enforce_limit
+from ocr_core.errors import UserError
 from ocr_core.runs import atomic_write_bytes, atomic_write_json, safe_name
 
 # Notebooks a sweep can run: their parameters cell takes models, lr, epochs, seeds and results.
 SWEEPABLE = ("ocr_verification", "layer_freezing", "data_ordering", "weight_grafting")
+# Exceptions a run's kernel raises for the user to fix (ocr_core.errors.user_errors, by name).
+_USER_ERRORS = ("ParameterError", "ModelUnavailableError", "MemoryPlanError", "DatasetTokenError", "UserError")
 # The sweep the book's "Sweeps" chapter shows (`make book` runs it; finished runs are skipped).
 DEFAULT_DIR = "results/sweeps/default"
 DEFAULT_GRID = dict(notebook="ocr_verification", models=["smollm2-135m"], lrs=[5e-5, 1e-4], epochs=[5, 10], seeds=[0])
@@ -78,14 +81,19 @@ def execute_run(run: Run, sweep: str | Path, root: str | Path) -> str:
     started = time.perf_counter()
     source = _source_to_ipynb(run.notebook, Path(root))
     partial = folder / "notebook.partial.ipynb"
-    papermill.execute_notebook(
-        str(source),
-        str(partial),
-        parameters=run.parameters(folder.resolve() / "results"),
-        cwd=str(root),
-        progress_bar=False,
-        kernel_name="python3",
-    )
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(partial),
+            parameters=run.parameters(folder.resolve() / "results"),
+            cwd=str(root),
+            progress_bar=False,
+            kernel_name="python3",
+        )
+    except papermill.PapermillExecutionError as err:
+        if err.ename in _USER_ERRORS:  # the notebook refused its parameters or model: say so in one line
+            raise UserError(f"sweep run {run.key}: {err.ename}: {err.evalue} (notebook: {partial})") from err
+        raise
     _strip_execution_metadata(partial)
     partial.replace(folder / "notebook.ipynb")
     atomic_write_json(folder / "run.json", dict(asdict(run), seconds=round(time.perf_counter() - started, 1)))
