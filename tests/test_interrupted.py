@@ -193,3 +193,23 @@ def test_full_disk_fails_clearly_and_leaves_no_partial_entry(tmp_path, monkeypat
     with pytest.raises(DiskSpaceError, match=r"no space left on the disk holding .* nothing partial was kept"):
         atomic_write_bytes(tmp_path / "x" / "big.safetensors", b"0" * 100)
     assert list((tmp_path / "x").iterdir()) == []
+
+
+def test_cache_that_cannot_hold_a_delta_is_one_cli_line(tmp_path):
+    """The command line reports a disk or cache limit that cannot hold the next delta in one line, exit 2,
+    and leaves no cache entry."""
+    cache = tmp_path / "cache"
+    env = {k: v for k, v in os.environ.items() if k not in ("OCR_CORE_KILL_AT", "OCR_CORE_DEBUG")}
+    env |= {"OCR_CORE_CACHE": str(cache), "OCR_CORE_CACHE_MAX_GB": "0.000001"}  # 1 kB: smaller than any delta
+    done = subprocess.run(
+        [sys.executable, "-m", "ocr_core", *VERIFY, "--results", str(tmp_path / "results")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr[-2000:]
+    assert lines[0].startswith("ocr_core: error: a delta of ") and "OCR_CORE_CACHE_MAX_GB" in lines[0], lines[0]
+    assert not [p for p in (cache / "deltas").rglob("*") if p.is_file()]

@@ -346,8 +346,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     args.argv = argv
-    numerics.require()
     try:
+        numerics.require()
         _check_args(args)  # before anything is loaded
         # Placement travels by environment, so notebooks' kernels and cluster jobs see it too.
         for option in ("device", "dtype", "device_map"):

@@ -24,13 +24,14 @@ def one_line(text: str) -> str:
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
-    """Every exception type that is the user's to fix. `ModelUnavailableError` and `DatasetTokenError` predate
-    `UserError` and live in modules whose source keys the cached deltas (`ocr_core.runs.TRAINING_SOURCES`), so
-    they are listed here instead of re-based."""
+    """Every exception type that is the user's to fix: UserError, and the older or lower-level ones listed here
+    (an unavailable model, a dataset the tokenizer cannot use, a full disk, unpinned numerics)."""
     from ocr_core.models import ModelUnavailableError
+    from ocr_core.numerics import NumericsError
+    from ocr_core.runs import DiskSpaceError
     from ocr_core.tokens import DatasetTokenError
 
-    return (UserError, ModelUnavailableError, DatasetTokenError)
+    return (UserError, ModelUnavailableError, DatasetTokenError, DiskSpaceError, NumericsError)
 
 
 def describe(err: BaseException) -> str:
