@@ -27,6 +27,7 @@ epochs = None
 seed = 0
 n_counterfactuals = 10
 results = "results"
+data = None  # your own hop files (.csv/.json, README "Your own facts") instead of the built-in hops
 
 # %%
 import altair as alt
@@ -39,12 +40,12 @@ from ocr_core.params import check_params
 from ocr_core.scores import SCORES
 
 setup_notebook()
-models, lr, epochs, seed, n_counterfactuals, results = check_params(
-    models=models, lr=lr, epochs=epochs, seed=seed, n_counterfactuals=n_counterfactuals, results=results
+models, lr, epochs, seed, n_counterfactuals, results, data = check_params(
+    models=models, lr=lr, epochs=epochs, seed=seed, n_counterfactuals=n_counterfactuals, results=results, data=data
 )
 table = pd.concat(
-    [pd.DataFrame(scores(m, lr=lr, epochs=epochs, seed=seed, n_counterfactuals=n_counterfactuals, results=results,
-                         progress=False).records()) for m in models],
+    [pd.DataFrame(scores(m, lr=lr, epochs=epochs, seed=seed, n_counterfactuals=n_counterfactuals, data=data,
+                         results=results, progress=False).records()) for m in models],
     ignore_index=True,
 )
 

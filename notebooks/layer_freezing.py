@@ -26,6 +26,7 @@ epochs = None
 seeds = [0, 1, 2]
 split = 0.75
 results = "results"
+data = None  # your own hop files (.csv/.json, README "Your own facts") instead of the built-in hops
 
 # %%
 import pandas as pd
@@ -37,11 +38,11 @@ from ocr_core.params import check_params
 from ocr_core.summary import per_model
 
 setup_notebook()
-models, lr, epochs, seeds, split, results = check_params(
-    models=models, lr=lr, epochs=epochs, seeds=seeds, split=split, results=results
+models, lr, epochs, seeds, split, results, data = check_params(
+    models=models, lr=lr, epochs=epochs, seeds=seeds, split=split, results=results, data=data
 )
 records, table = per_model(freezing, freezing_table, models, lr=lr, epochs=epochs, seeds=seeds, split=split,
-                           results=results)
+                           data=data, results=results)
 for m in models:
     first = next(r for r in records if r["model"] == m)
     print(f"{m}: early blocks {first['early_layers']}, late blocks {first['late_layers']}")

@@ -18,7 +18,7 @@
 # city, tested on "The people in the city NAME is from speak" → language. Second-hop: "The mayor of CITY
 # is" → NAME, tested on "The mayor of the city that contains LANDMARK is" → NAME. Ranks among 20 options
 # (0 = best, chance 9.5) before training and after every epoch; lines are means over seeds, bands the
-# seeds' range.
+# seeds' range. With `data` (your own hop files, README "Your own facts") the chapter runs those instead.
 
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]
@@ -26,6 +26,7 @@ lr = None  # None: each model's recommended learning rate (ocr_core.models)
 epochs = None
 seeds = [0, 1, 2]
 results = "results"
+data = None  # your own hop files (.csv/.json, README "Your own facts") instead of the built-in hops
 
 # %%
 import pandas as pd
@@ -36,8 +37,10 @@ from ocr_core.experiments.ocr_verification import summarize_ocr, verify
 from ocr_core.params import check_params
 
 setup_notebook()
-models, lr, epochs, seeds, results = check_params(models=models, lr=lr, epochs=epochs, seeds=seeds, results=results)
-records = [r for m in models for r in verify(m, lr=lr, epochs=epochs, seeds=seeds, results=results,
+models, lr, epochs, seeds, results, data = check_params(
+    models=models, lr=lr, epochs=epochs, seeds=seeds, results=results, data=data
+)
+records = [r for m in models for r in verify(m, lr=lr, epochs=epochs, seeds=seeds, data=data, results=results,
                                              progress=False).records()]
 frame = pd.DataFrame(records).drop(columns=["ranks"])
 summary = pd.DataFrame(summarize_ocr(records))
@@ -47,7 +50,7 @@ summary = pd.DataFrame(summarize_ocr(records))
 print(summary.round(2).to_string(index=False))
 
 # %%
-rank_trajectories(frame, color="split", column="hop", row="model", chance=9.5)
+rank_trajectories(frame, color="split", column="hop", row="model", chance=9.5 if data is None else None)
 
 # %% [markdown]
 # **Reading.** Facts are learned when their rank reaches 0. OCR shows as the *implication* rank falling

@@ -31,6 +31,7 @@ _OPTION_RULES = {
     "prune": "prune",
     "device": "device",
     "dtype": "dtype",
+    "data": "data",
 }
 
 
@@ -110,6 +111,7 @@ def _verify(args: argparse.Namespace) -> int:
             embeddings=_embeddings(args),
             seeds=args.seeds,
             hops=args.hops,
+            data=args.data,
             results=args.results,
             force=args.force,
             progress=not args.quiet,
@@ -129,6 +131,7 @@ def _scores(args: argparse.Namespace) -> int:
         run = scores(
             model,
             hops=args.hops,
+            data=args.data,
             lr=args.lr,
             epochs=args.epochs,
             embeddings=_embeddings(args),
@@ -160,6 +163,7 @@ def _dynamics(args: argparse.Namespace) -> int:
         "localization": (localization.localization, localization.localization_table),
     }
     names = DYNAMICS if args.command == "dynamics" else (args.command,)
+    hops = {k: getattr(args, k) for k in ("hops", "data") if hasattr(args, k)}  # freezing's own options
     for model in args.model:
         for name in names:
             run_fn, table_fn = experiments[name]
@@ -174,6 +178,7 @@ def _dynamics(args: argparse.Namespace) -> int:
                 results=args.results,
                 force=args.force,
                 progress=not args.quiet,
+                **hops,
             )
             with pd.option_context("display.width", 250, "display.max_columns", 30, "display.precision", 2):
                 print(f"== {name}, {model}")
@@ -233,6 +238,22 @@ def _numerics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hop_options(p: argparse.ArgumentParser) -> None:
+    """--hops and --data: the built-in hops and the user's own hop files (ocr_core.userdata)."""
+    hops = ["first_hop", "second_hop"]
+    p.add_argument(
+        "--hops", nargs="+", choices=hops, default=None, help="built-in hops (default: both, or none with --data)"
+    )
+    p.add_argument(
+        "--data",
+        nargs="+",
+        default=None,
+        metavar="FILE",
+        help="your own hop files (.csv/.json; columns kind, subject, prompt, answer; README 'Your own facts'), "
+        "instead of the built-in hops or besides those named by --hops",
+    )
+
+
 def _subcommand(
     sub, name: str, help: str, func, *, settings: bool = True, seeds: bool = True
 ) -> argparse.ArgumentParser:
@@ -271,12 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("models", help="list the embedded and tiny models").set_defaults(func=_models)
 
-    hops = ["first_hop", "second_hop"]
     p = _subcommand(sub, "verify", "OCR verification: finetune on facts, rank implications", _verify)
-    p.add_argument("--hops", nargs="+", choices=hops, default=hops)
+    _hop_options(p)
     p = _subcommand(sub, "scores", "extractive scores after finetuning each hop's facts", _scores, seeds=False)
     p.add_argument("--counterfactuals", type=int, default=10, help="counterfactual prompts per test item")
-    p.add_argument("--hops", nargs="+", choices=hops, default=hops)
+    _hop_options(p)
     p = _subcommand(
         sub,
         "lr-sweep",
@@ -296,7 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
         installation="beyond the paper: install a structure on real templates, then fresh-name OCR",
     )
     for name, text in helps.items():
-        _subcommand(sub, name, text, _dynamics)
+        p = _subcommand(sub, name, text, _dynamics)
+        if name == "freezing":
+            _hop_options(p)
     p = sub.add_parser("sweep", help="a grid of models x lr x epochs x seeds over a book notebook")
     p.add_argument("--model", nargs="+", default=DEFAULT_GRID["models"], help="model names, HF ids or paths")
     p.add_argument("--lrs", type=float, nargs="+", default=DEFAULT_GRID["lrs"])

@@ -100,6 +100,18 @@ def _optional(convert: Convert) -> Convert:
     return lambda value: None if value is None else convert(value)
 
 
+def _hop_files(value) -> list[str]:
+    """Paths of hop files, each read and checked (`ocr_core.userdata`); a single path is a list of one."""
+    from ocr_core.userdata import HopFileError, load_hop_files
+
+    paths = _many(_file)(value)
+    try:
+        load_hop_files(paths)
+    except HopFileError as err:
+        raise _Invalid(str(err)) from err
+    return paths
+
+
 _COUNT, _SEED, _LR = _integer(1), _integer(0), _number()
 _MODELS = "embedded or tiny (`python -m ocr_core models`), a local model folder or a Hugging Face id"
 _LIST = "one, or a list such as"
@@ -125,6 +137,11 @@ RULES: dict[str, tuple[str, Convert]] = {
     "results": ("a folder name", _text),
     "sweep_dir": ("a folder name", _text),
     "paper": ("the path of an existing file", _file),
+    "data": (
+        "a hop file (.csv or .json; columns kind, subject, prompt, answer), a list of them, or None (the built-in "
+        "hops)",
+        _optional(_hop_files),
+    ),
     "prune": ("a size in GB: a number >= 0", _optional(_number(strict=False))),
     "gpus": ("an integer >= 1", _COUNT),
     "timeout_min": ("minutes: an integer >= 1", _COUNT),

@@ -5,18 +5,30 @@ Blocks are split at `split` x depth (default 3/4) into early and late. Variants:
   early_post  finetune everything, revert early blocks  late_post  ... revert late blocks
   early_pre   finetune with early blocks frozen         late_pre   ... late blocks frozen
 Embeddings and the final norm are outside the blocks: trained in every variant but `all`.
+Hops: the built-in first and second hop, or a user's hop files (`ocr_core.userdata`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from ocr_core.arch import num_layers
 from ocr_core.deltas import Delta
 from ocr_core.experiments.common import Settings, mean_sd, run_cached, train_on
-from ocr_core.experiments.ocr_verification import HOPS, finetune_facts, hop_eval_sets
+from ocr_core.experiments.ocr_verification import (
+    HOPS,
+    data_config,
+    finetune_facts,
+    hop_dataset,
+    hop_eval_sets,
+    hops_to_run,
+    resolve_hops,
+)
 from ocr_core.finetune import Trainable
 from ocr_core.metrics import mean_rank
+from ocr_core.runs import RunDir
+from ocr_core.userdata import HopFile
 
 EXPERIMENT = "layer_freezing"
 VARIANTS = ("none", "early_post", "late_post", "all", "early_pre", "late_pre")
@@ -39,15 +51,17 @@ def run_freezing(
     settings: Settings,
     seeds: Sequence[int] = (0,),
     hops: Sequence[str] = tuple(HOPS),
+    files: Sequence[HopFile] = (),
     split: float = 0.75,
     progress: bool = True,
 ) -> list[dict]:
-    """Records: one row per (hop, seed, variant, split) with the final mean rank."""
+    """Records: one row per (hop, seed, variant, split) with the final mean rank; the built-in `hops`, then the
+    user's hop `files`."""
     early, late = split_layers(model, split)
     records = []
-    for hop in hops:
+    for hop in hops_to_run(hops, files, tokenizer):
         for seed in seeds:
-            data = HOPS[hop](seed)
+            data = hop_dataset(hop, seed, files)
             common = dict(
                 model_name=model_name, settings=settings, seed=seed, progress=progress, eval_sets=hop_eval_sets(data)
             )
@@ -97,11 +111,12 @@ def run_freezing(
 
 
 def freezing_table(records: list[dict]) -> list[dict]:
-    """The paper's table: one row per variant, mean and sd over seeds per (hop, split)."""
+    """The paper's table: one row per variant, mean and sd over seeds per (hop, split); built-in hops first."""
+    hops = list(dict.fromkeys([*HOPS, *(r["hop"] for r in records)]))
     rows = []
     for variant in VARIANTS:
         row = dict(variant=variant)
-        for hop in HOPS:
+        for hop in hops:
             for split in ("fact", "implication"):
                 values = [
                     r["mean_rank"] for r in records if (r["variant"], r["hop"], r["split"]) == (variant, hop, split)
@@ -120,20 +135,32 @@ def freezing(
     batch_size=None,
     embeddings=None,
     seeds=(0, 1, 2),
-    hops=tuple(HOPS),
+    hops: Sequence[str] | None = None,
+    data: str | Path | Sequence[str | Path] | None = None,
     split: float = 0.75,
     results="results",
     force=False,
     progress=True,
-):
+) -> RunDir:
+    """Run (or reuse) layer freezing for one model: the built-in `hops` (default: both, or none when `data` is
+    given) and the user's hop files `data`, checked before the model loads."""
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings)
-    config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops), split=split)
+    hops, files = resolve_hops(hops, data)
+    config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops), split=split, **data_config(files))
     return run_cached(
         EXPERIMENT,
         model_name,
         config,
         lambda m, t: run_freezing(
-            m, t, model_name=model_name, settings=settings, seeds=seeds, hops=hops, split=split, progress=progress
+            m,
+            t,
+            model_name=model_name,
+            settings=settings,
+            seeds=seeds,
+            hops=hops,
+            files=files,
+            split=split,
+            progress=progress,
         ),
         module=__name__,
         results=results,

@@ -1,8 +1,8 @@
 """OCR verification: finetune on new facts, watch the rank of their never-seen implications.
 
 For each hop (first-hop: "{name} lives in" -> city, tested on the language; second-hop: "The mayor of {city}
-is" -> name, tested through the city's landmark) and seed, finetune on the facts alone and log fact and
-implication mean ranks before training and after every epoch.
+is" -> name, tested through the city's landmark), or a user's own hop file (`ocr_core.userdata`), and seed,
+finetune on the facts alone and log fact and implication mean ranks before training and after every epoch.
 """
 
 from __future__ import annotations
@@ -15,9 +15,49 @@ from ocr_core.data import HopDataset, first_hop, second_hop
 from ocr_core.experiments.common import Settings, run_cached, train_on
 from ocr_core.finetune import FinetuneResult
 from ocr_core.runs import RunDir
+from ocr_core.userdata import HopFile, HopFileError, check_tokens, load_hop_files
 
 HOPS = {"first_hop": first_hop, "second_hop": second_hop}
 EXPERIMENT = "ocr_verification"
+
+
+def resolve_hops(
+    hops: Sequence[str] | None, data: str | Path | Sequence[str | Path] | None
+) -> tuple[tuple[str, ...], tuple[HopFile, ...]]:
+    """The built-in hops and the user's hop files an experiment runs: `hops` (default: both built-in hops, or
+    none when `data` names hop files) and the files of `data`, read and checked (HopFileError names the row)."""
+    files = load_hop_files(data)
+    builtin = tuple(HOPS) if hops is None and not files else tuple(hops or ())
+    taken = [f for f in files if f.name in HOPS]
+    if taken:
+        raise HopFileError(
+            f"{taken[0].path}: a hop file cannot be named like the built-in hop {taken[0].name!r} (results name a "
+            "hop by its file name): rename it"
+        )
+    return builtin, files
+
+
+def data_config(files: Sequence[HopFile]) -> dict:
+    """The result-config entry of the user's hop files (their names and content digests); none without files, so
+    built-in runs keep their configs."""
+    return dict(data=[f.key() for f in files]) if files else {}
+
+
+def hop_dataset(hop: str, seed: int, files: Sequence[HopFile] = ()) -> HopDataset:
+    """Hop `hop`: the user's hop file of that name, else the built-in hop for `seed`."""
+    mine = {f.name: f for f in files}
+    return mine[hop].dataset(seed) if hop in mine else HOPS[hop](seed)
+
+
+def hops_to_run(hops: Sequence[str], files: Sequence[HopFile], tokenizer) -> list[str]:
+    """Every hop an experiment's loop runs (built-in first), after checking the files against the tokenizer
+    (before any training; DatasetTokenError names the rows)."""
+    unknown = [h for h in hops if h not in HOPS]
+    if unknown:
+        raise ValueError(f"unknown hops {unknown}; choose from {sorted(HOPS)}")
+    for f in files:
+        check_tokens(f, tokenizer)
+    return [*hops, *(f.name for f in files)]
 
 
 def hop_eval_sets(data: HopDataset) -> dict:
@@ -62,20 +102,19 @@ def run_ocr_verification(
     embeddings: bool = True,
     seeds: Sequence[int] = (0,),
     hops: Sequence[str] = tuple(HOPS),
+    files: Sequence[HopFile] = (),
     progress: bool = True,
 ) -> list[dict]:
-    """Tidy records: one row per (hop, seed, epoch, split) with the split's mean rank.
+    """Tidy records: one row per (hop, seed, epoch, split) with the split's mean rank; the built-in `hops`,
+    then the user's hop `files` (hop: the file's name).
 
-    split is "fact" or "implication"; chance is (n_options - 1) / 2; epoch 0 is before training.
+    split is "fact" or "implication"; chance is the split's (n_options - 1) / 2; epoch 0 is before training.
     The model's weights are unchanged afterwards.
     """
-    unknown = [h for h in hops if h not in HOPS]
-    if unknown:
-        raise ValueError(f"unknown hops {unknown}; choose from {sorted(HOPS)}")
     records = []
-    for hop in hops:
+    for hop in hops_to_run(hops, files, tokenizer):
         for seed in seeds:
-            data: HopDataset = HOPS[hop](seed)
+            data = hop_dataset(hop, seed, files)
             result = finetune_facts(
                 model,
                 tokenizer,
@@ -86,7 +125,7 @@ def run_ocr_verification(
                 progress=progress,
                 desc=f"{model_name} {hop} seed {seed}",
             )
-            chance = data.facts.chance_rank
+            chance = {split: ds.chance_rank for split, ds in hop_eval_sets(data).items()}
             for row in result.history:
                 records.append(
                     dict(
@@ -102,7 +141,7 @@ def run_ocr_verification(
                         split=row["eval_set"],
                         mean_rank=row["mean_rank"],
                         ranks=row["ranks"],
-                        chance=chance,
+                        chance=chance[row["eval_set"]],
                     )
                 )
     return records
@@ -135,10 +174,11 @@ def summarize_ocr(records: list[dict]) -> list[dict]:
 
 
 def format_summary(rows: list[dict]) -> str:
-    lines = [f"{'model':<14} {'hop':<11} {'split':<12} {'before':>7} {'after':>7} {'sd':>5} seeds"]
+    w = max([11, *(len(r["hop"]) for r in rows)])  # a hop file's name may be longer than the built-in ones
+    lines = [f"{'model':<14} {'hop':<{w}} {'split':<12} {'before':>7} {'after':>7} {'sd':>5} seeds"]
     for r in rows:
         lines.append(
-            f"{r['model']:<14} {r['hop']:<11} {r['split']:<12} {r['before']:7.2f} {r['after']:7.2f} "
+            f"{r['model']:<14} {r['hop']:<{w}} {r['split']:<12} {r['before']:7.2f} {r['after']:7.2f} "
             f"{r['after_sd']:5.2f} {r['n_seeds']}"
         )
     return "\n".join(lines)
@@ -152,20 +192,25 @@ def verify(
     batch_size: int | None = None,
     embeddings: bool | None = None,
     seeds: Sequence[int] = (0, 1, 2),
-    hops: Sequence[str] = tuple(HOPS),
+    hops: Sequence[str] | None = None,
+    data: str | Path | Sequence[str | Path] | None = None,
     results: str | Path = "results",
     force: bool = False,
     progress: bool = True,
 ) -> RunDir:
-    """Run (or reuse) the OCR verification for one model and write `records.json` under `results`."""
+    """Run (or reuse) the OCR verification for one model and write `records.json` under `results`.
+
+    hops: built-in hops (default: both, or none when `data` is given); data: the user's hop files
+    (`ocr_core.userdata`), checked before the model loads (and against its tokenizer before training)."""
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings)
-    config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops))
+    hops, files = resolve_hops(hops, data)
+    config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops), **data_config(files))
     return run_cached(
         EXPERIMENT,
         model_name,
         config,
         lambda m, t: run_ocr_verification(
-            m, t, model_name=model_name, seeds=seeds, hops=hops, progress=progress, **settings.kwargs()
+            m, t, model_name=model_name, seeds=seeds, hops=hops, files=files, progress=progress, **settings.kwargs()
         ),
         module=__name__,
         results=results,

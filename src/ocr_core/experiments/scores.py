@@ -1,4 +1,5 @@
-"""Extractive scores after OCR finetuning: finetune a hop's facts, score its implications.
+"""Extractive scores after OCR finetuning: finetune a hop's facts (built-in, or a user's hop file), score its
+implications.
 
 Writes the tidy score table (score, component, kind, layer, head, slot, token, value) per hop and a summary
 of where each score's mass sits.
@@ -12,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from ocr_core.experiments.common import Settings, run_cached
-from ocr_core.experiments.ocr_verification import HOPS, finetune_facts
+from ocr_core.experiments.ocr_verification import data_config, finetune_facts, hop_dataset, hops_to_run, resolve_hops
 from ocr_core.runs import RunDir
 from ocr_core.scores import SCORES, extractive_scores, peak, score_table, template
+from ocr_core.userdata import HopFile, check_counterfactuals
 
 EXPERIMENT = "extractive_scores"
 
@@ -31,10 +33,12 @@ def run_scores(
     embeddings: bool = True,
     seed: int = 0,
     n_counterfactuals: int = 10,
+    files: Sequence[HopFile] = (),
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Score table for one hop: delta from finetuning the hop's facts, scores on its implications."""
-    data = HOPS[hop](seed)
+    """Score table for one hop (built-in, or the hop file of that name in `files`): delta from finetuning the
+    hop's facts, scores on its implications."""
+    data = hop_dataset(hop, seed, files)
     result = finetune_facts(
         model,
         tokenizer,
@@ -69,7 +73,8 @@ def summarize_scores(table: pd.DataFrame) -> pd.DataFrame:
 def scores(
     model_name: str,
     *,
-    hops: Sequence[str] = tuple(HOPS),
+    hops: Sequence[str] | None = None,
+    data: str | Path | Sequence[str | Path] | None = None,
     lr: float | None = None,
     epochs: int | None = None,
     embeddings: bool | None = None,
@@ -79,9 +84,15 @@ def scores(
     force: bool = False,
     progress: bool = True,
 ) -> RunDir:
-    """Run (or reuse) the score tables of every hop for one model."""
+    """Run (or reuse) the score tables of every hop for one model: the built-in `hops` (default: both, or none
+    when `data` is given) and the user's hop files `data`, checked before the model loads."""
     settings = Settings.for_model(model_name, lr, epochs, embeddings=embeddings)
-    config = dict(**settings.kwargs(), seed=seed, hops=list(hops), n_counterfactuals=n_counterfactuals)
+    hops, files = resolve_hops(hops, data)
+    for f in files:
+        check_counterfactuals(f, n_counterfactuals, seed)
+    config = dict(
+        **settings.kwargs(), seed=seed, hops=list(hops), n_counterfactuals=n_counterfactuals, **data_config(files)
+    )
 
     def compute(model, tokenizer) -> list[dict]:
         tables = [
@@ -92,10 +103,11 @@ def scores(
                 hop=hop,
                 seed=seed,
                 n_counterfactuals=n_counterfactuals,
+                files=files,
                 progress=progress,
                 **settings.kwargs(),
             )
-            for hop in hops
+            for hop in hops_to_run(hops, files, tokenizer)
         ]
         return pd.concat(tables, ignore_index=True).to_dict(orient="records")
 
