@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 import ocr_core
+from cli_output import one_error_line
 
 SRC = Path(ocr_core.__file__).resolve().parents[1]
 CLOSED = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused at once
@@ -62,14 +63,9 @@ def baseline(offline) -> float:
 
 def _fails_clearly(done: subprocess.CompletedProcess, seconds: float, baseline: float, *expected: str) -> str:
     """The one stderr line of a user error, after checking status 2, no traceback and the time bound."""
-    assert done.returncode == 2, (done.returncode, done.stderr[-3000:])
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
-    assert lines[0].startswith("ocr_core: error: "), lines[0]
-    for text in expected:
-        assert text in lines[0], (text, lines[0])
-    assert seconds < baseline + OWN_WORK_S, f"took {seconds:.1f} s, baseline {baseline:.1f} s: {lines[0]}"
-    return lines[0]
+    line = one_error_line(done, *expected)
+    assert seconds < baseline + OWN_WORK_S, f"took {seconds:.1f} s, baseline {baseline:.1f} s: {line}"
+    return line
 
 
 WAYS_OUT = ("gemma-3-270m", "smollm2-135m", "tiny-llama", "local folder", "HF_HOME", "cannot be reached")

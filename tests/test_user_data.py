@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import ocr_core
+from cli_output import one_error_line
 from ocr_core.book import repo_root
 from ocr_core.userdata import load_hop_file
 
@@ -255,13 +256,7 @@ def cache(tmp_path_factory) -> Path:
 
 
 def _fails_with_one_line(done: subprocess.CompletedProcess, fragments: list[str]) -> str:
-    assert done.returncode == 2, (done.returncode, done.stderr[-3000:])
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr[-3000:]
-    assert lines[0].startswith("ocr_core: error: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
+    return one_error_line(done, *fragments)
 
 
 @pytest.mark.parametrize("case", BAD_FILES)
