@@ -35,7 +35,7 @@ def test_unknown_hop_is_rejected(tiny_llama):
 def test_same_seed_gives_identical_result_files(tmp_path):
     runs = [verify("tiny-qwen2", epochs=2, seeds=(3,), results=tmp_path / name, progress=False) for name in ("a", "b")]
     files = [sorted(p.name for p in run.path.iterdir()) for run in runs]
-    assert files[0] == files[1] == ["DONE", "config.json", "records.json"]
+    assert files[0] == files[1] == ["DONE", "config.json", "provenance.json", "records.json"]
     for name in files[0]:
         assert (runs[0].path / name).read_bytes() == (runs[1].path / name).read_bytes()
     other = verify("tiny-qwen2", epochs=2, seeds=(4,), results=tmp_path / "a", progress=False)
