@@ -52,10 +52,10 @@ def repo_root(start: Path | None = None) -> Path:
     raise FileNotFoundError(f"no book root (_config.yml + pyproject.toml) above {here}")
 
 
-def setup_notebook(header: bool = True) -> Path:
+def setup_notebook() -> Path:
     """First call of every notebook: refuse to run unpinned where the numerics can be pinned
     (`numerics.require`), work from the repository root (papermill, nbval and Jupyter start kernels in
-    different folders), render charts offline, and print the numeric environment (`header`). Returns the root."""
+    different folders), render charts offline, and print the numeric environment. Returns the root."""
     from transformers.utils import logging as hf_logging
 
     from ocr_core import numerics
@@ -66,8 +66,7 @@ def setup_notebook(header: bool = True) -> Path:
     os.chdir(root)
     enable_offline()
     hf_logging.disable_progress_bar()  # no "Loading weights" bars in the book's cells
-    if header:
-        print(numerics.describe())
+    print(numerics.describe())
     return root
 
 

@@ -38,16 +38,22 @@ class NumericsError(RuntimeError):
     """The pinned code paths are not in effect in a process that should have them."""
 
 
+@cache
+def cpu_info(field: str) -> str:
+    """The first `field` line of /proc/cpuinfo ("flags", "model name"), or "" where there is none."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return ""
+    return next((line.split(":", 1)[1].strip() for line in lines if line.split(":", 1)[0].strip() == field), "")
+
+
+@cache
 def host_can_pin() -> bool:
     """x86-64 with AVX2 and FMA (what the pinned paths need)."""
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return False
-    try:
-        flags = next(
-            line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")
-        ).split()
-    except (OSError, StopIteration):
-        return False
+    flags = cpu_info("flags").split()
     return "avx2" in flags and "fma" in flags
 
 

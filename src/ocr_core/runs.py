@@ -162,21 +162,15 @@ def provenance() -> dict[str, Any]:
     import platform
     import sys
 
-    cpu = next((line.split(":", 1)[1].strip() for line in _cpuinfo() if line.startswith("model name")), "")
+    from ocr_core.numerics import cpu_info
+
     return dict(
-        cpu=cpu or platform.processor(),
+        cpu=cpu_info("model name") or platform.processor(),
         machine=platform.machine(),
         platform=platform.platform(),
         python=sys.version.split()[0],
         cores=os.cpu_count(),
     )
-
-
-def _cpuinfo() -> list[str]:
-    try:
-        return Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return []
 
 
 class RunDir:
