@@ -15,10 +15,10 @@ setup:
 	@bash scripts/setup.sh
 
 book: setup
-	$(PY) -m ocr_core.book --models $(MODELS)
+	$(PY) -m ocr_core.reporting.book --models $(MODELS)
 
 html: setup
-	$(PY) -m ocr_core.book --no-execute
+	$(PY) -m ocr_core.reporting.book --no-execute
 
 run: book
 
@@ -43,7 +43,7 @@ test: setup
 	  $(PY) -m pytest -v --durations=20 tests --nbval-lax --nbval-current-env $(NBVAL_CI); \
 	else \
 	  echo "[test] tolerance mode: the book's numbers are checked within a tolerance, words exactly"; \
-	  $(PY) -m pytest -v --durations=20 tests && $(PY) -m ocr_core.checked $(NBVAL_CI); \
+	  $(PY) -m pytest -v --durations=20 tests && $(PY) -m ocr_core.tools.checked $(NBVAL_CI); \
 	fi
 
 nbval-all: setup

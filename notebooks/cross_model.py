@@ -26,9 +26,9 @@ results = "results"
 import altair as alt
 import pandas as pd
 
-from ocr_core.book import setup_notebook
-from ocr_core.params import check_params
-from ocr_core.summary import headline
+from ocr_core.experiments.params import check_params
+from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.summary import headline
 
 setup_notebook()
 models, seeds, results = check_params(models=models, seeds=seeds, results=results)

@@ -31,11 +31,11 @@ results = "results"
 # %%
 import pandas as pd
 
-from ocr_core.book import setup_notebook
-from ocr_core.charts import rank_trajectories
-from ocr_core.experiments.ordering import ordering, ordering_table
-from ocr_core.params import check_params
-from ocr_core.summary import per_model
+from ocr_core.experiments.data_ordering import ordering, ordering_table
+from ocr_core.experiments.params import check_params
+from ocr_core.reporting.charts import rank_trajectories
+from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.summary import per_model
 
 setup_notebook()
 models, lr, epochs, seeds, results = check_params(models=models, lr=lr, epochs=epochs, seeds=seeds, results=results)
@@ -69,7 +69,7 @@ rank_trajectories(structure, x="step", color="eval_set", column="order", row="mo
 # still known when the test names' OCR was measured):
 
 # %%
-from ocr_core.compare import ocr_word
+from ocr_core.reporting.compare import ocr_word
 
 for _, r in table.iterrows():
     before, after = r["test_implications.before"], r["test_implications.after"]

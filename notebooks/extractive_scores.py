@@ -33,11 +33,11 @@ data = None  # your own hop files (.csv/.json, README "Your own facts") instead 
 import altair as alt
 import pandas as pd
 
-from ocr_core.book import setup_notebook
-from ocr_core.charts import score_heatmap
-from ocr_core.experiments.scores import scores, summarize_scores
-from ocr_core.params import check_params
-from ocr_core.scores import SCORES
+from ocr_core.experiments.extractive_scores import scores, summarize_scores
+from ocr_core.experiments.params import check_params
+from ocr_core.reporting.charts import score_heatmap
+from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.scoring.scores import SCORES
 
 setup_notebook()
 models, lr, epochs, seed, n_counterfactuals, results, data = check_params(

@@ -33,10 +33,10 @@ results = "results"
 # %%
 import pandas as pd
 
-from ocr_core.book import setup_notebook
-from ocr_core.charts import rank_trajectories
 from ocr_core.experiments.lr_sweep import lr_sweep, sweep_table
-from ocr_core.params import check_params
+from ocr_core.experiments.params import check_params
+from ocr_core.reporting.charts import rank_trajectories
+from ocr_core.reporting.notebooks import setup_notebook
 
 setup_notebook()
 models, lrs, frozen_lrs, frozen_models, epochs, seed, results = check_params(

@@ -19,11 +19,11 @@
 # verification, each model at its recommended settings; chance 9.5, 0 = best). Rows for the paper's GPU
 # models are filled **only** from finished result files in `results/`; an empty row shows the exact command
 # that fills it on a GPU. The memory column is the planned peak of full finetuning in the model's dtype
-# (`ocr_core.memory`): it says which GPU each run needs.
+# (`ocr_core.models.memory`): it says which GPU each run needs.
 
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]  # measured here (cached results reused)
-paper_models = None  # None: every paper model in ocr_core.presets.PAPER_MODELS (rows filled from result files)
+paper_models = None  # None: every paper model in ocr_core.models.presets.PAPER_MODELS (rows filled from result files)
 seeds = [0, 1, 2]
 results = "results"
 
@@ -31,10 +31,10 @@ results = "results"
 import altair as alt
 import pandas as pd
 
-from ocr_core.book import setup_notebook
-from ocr_core.params import check_params
-from ocr_core.presets import PAPER_MODELS
-from ocr_core.scale import scale_rows
+from ocr_core.experiments.params import check_params
+from ocr_core.models.presets import PAPER_MODELS
+from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.scale import scale_rows
 
 setup_notebook()
 models, paper_models, seeds, results = check_params(

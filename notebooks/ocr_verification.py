@@ -22,7 +22,7 @@
 
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]
-lr = None  # None: each model's recommended learning rate (ocr_core.models)
+lr = None  # None: each model's recommended learning rate (ocr_core.models.loading)
 epochs = None
 seeds = [0, 1, 2]
 results = "results"
@@ -31,10 +31,10 @@ data = None  # your own hop files (.csv/.json, README "Your own facts") instead 
 # %%
 import pandas as pd
 
-from ocr_core.book import setup_notebook
-from ocr_core.charts import rank_trajectories
 from ocr_core.experiments.ocr_verification import summarize_ocr, verify
-from ocr_core.params import check_params
+from ocr_core.experiments.params import check_params
+from ocr_core.reporting.charts import rank_trajectories
+from ocr_core.reporting.notebooks import setup_notebook
 
 setup_notebook()
 models, lr, epochs, seeds, results, data = check_params(
@@ -62,7 +62,7 @@ rank_trajectories(frame, color="split", column="hop", row="model", chance=9.5 if
 # if it fell by at least one rank):
 
 # %%
-from ocr_core.compare import ocr_word
+from ocr_core.reporting.compare import ocr_word
 
 for r in summary[summary.split == "implication"].itertuples():
     facts = summary[(summary.model == r.model) & (summary.hop == r.hop) & (summary.split == "fact")].iloc[0]

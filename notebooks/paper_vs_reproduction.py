@@ -16,7 +16,7 @@
 #
 # Every table of the paper (OLMo-7b, as restated in `shared/PAPER.md`) beside ours. **The paper's numbers
 # come from the data file `book/data/paper_numbers.json`, labelled as the paper's; ours come from the
-# result files of the other chapters.** Verdict rule (`ocr_core.compare`): each mean rank falls in a band
+# result files of the other chapters.** Verdict rule (`ocr_core.reporting.compare`): each mean rank falls in a band
 # relative to chance 9.5: *low* (< 3.17), *mid*, *high* (> 6.33). A row *reproduces* if every cell is in
 # the paper's band, is *weaker* if the worst cell is one band off, and *does not reproduce at this scale*
 # if a cell is two bands off. Correlations: r² ≥ 0.5 reproduces, ≥ 0.2 weaker.
@@ -34,10 +34,10 @@ paper = "book/data/paper_numbers.json"
 # %%
 import pandas as pd
 
-from ocr_core.book import setup_notebook
-from ocr_core.compare import load_paper
-from ocr_core.params import check_params
-from ocr_core.summary import paper_comparison
+from ocr_core.experiments.params import check_params
+from ocr_core.reporting.compare import load_paper
+from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.summary import paper_comparison
 
 setup_notebook()
 models, seeds, results, paper = check_params(models=models, seeds=seeds, results=results, paper=paper)

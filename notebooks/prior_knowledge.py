@@ -28,9 +28,9 @@ results = "results"
 import altair as alt
 import pandas as pd
 
-from ocr_core.book import setup_notebook
+from ocr_core.experiments.params import check_params
 from ocr_core.experiments.prior_knowledge import knowledge_table, prior_knowledge
-from ocr_core.params import check_params
+from ocr_core.reporting.notebooks import setup_notebook
 
 setup_notebook()
 models, results = check_params(models=models, results=results)

@@ -40,11 +40,11 @@ results = "results"
 import altair as alt
 import pandas as pd
 
-from ocr_core.book import setup_notebook
-from ocr_core.charts import rank_trajectories, score_heatmap
-from ocr_core.experiments.installation import installation, installation_table, score_peaks
-from ocr_core.params import check_params
-from ocr_core.summary import per_model
+from ocr_core.experiments.params import check_params
+from ocr_core.experiments.structure_installation import installation, installation_table, score_peaks
+from ocr_core.reporting.charts import rank_trajectories, score_heatmap
+from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.summary import per_model
 
 setup_notebook()
 models, lr, epochs, ocr_lr, ocr_epochs, seeds, results = check_params(
@@ -103,7 +103,7 @@ alt.vconcat(*[alt.hconcat(*charts[i:i + 2]) for i in range(0, len(charts), 2)])
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from ocr_core.compare import installation_verdicts, ocr_word
+from ocr_core.reporting.compare import installation_verdicts, ocr_word
 
 for _, r in table[table.order == "none"].iterrows():
     b, a = r["fresh_implications.before"], r["fresh_implications.after"]

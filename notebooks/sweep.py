@@ -30,9 +30,9 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from ocr_core.book import setup_notebook
-from ocr_core.params import check_params
-from ocr_core.sweep import aggregate
+from ocr_core.experiments.params import check_params
+from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.sweep import aggregate
 
 setup_notebook()
 (sweep_dir,) = check_params(sweep_dir=sweep_dir)

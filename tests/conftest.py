@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ocr_core import numerics  # first: pins the numerics before anything imports torch
-from ocr_core.models import load_model
+from ocr_core.models.loading import load_model
 
 
 def pytest_configure(config):
@@ -28,7 +28,7 @@ def smollm():
 
 @pytest.fixture(scope="session")
 def tiny_tok():
-    from ocr_core.tiny import tiny_tokenizer
+    from ocr_core.models.tiny import tiny_tokenizer
 
     return tiny_tokenizer()
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ocr_core.book import AGGREGATES, NOTEBOOKS, repo_root
-from ocr_core.checked import checked_outputs
-from ocr_core.compare import NOT, REPRODUCES, WEAKER, band, r2_verdict, table_rows, verdict
+from ocr_core.reporting.book import AGGREGATES, NOTEBOOKS
+from ocr_core.reporting.compare import NOT, REPRODUCES, WEAKER, band, r2_verdict, table_rows, verdict
+from ocr_core.reporting.notebooks import repo_root
+from ocr_core.tools.checked import checked_outputs
 
 ROOT = repo_root(Path(__file__).parent)
 CHAPTERS = ROOT / "book" / "chapters"
@@ -42,7 +43,7 @@ def test_offline_renderer_needs_no_network():
     import altair as alt
     import pandas as pd
 
-    from ocr_core.charts import VEGALITE_MIME, enable_offline
+    from ocr_core.reporting.charts import VEGALITE_MIME, enable_offline
 
     enable_offline()
     chart = alt.Chart(pd.DataFrame({"x": [1, 2], "y": [3, 4]})).mark_line().encode(x="x", y="y")
@@ -86,7 +87,7 @@ def test_executed_chapters_hold_checked_numbers_for_every_model(name):
     """Each chapter was executed for real models (not tiny test models) and prints numbers for each."""
     path = CHAPTERS / f"{name}.ipynb"
     if name in AGGREGATES:
-        from ocr_core.sweep import DEFAULT_GRID
+        from ocr_core.reporting.sweep import DEFAULT_GRID
 
         models = DEFAULT_GRID["models"]
     else:

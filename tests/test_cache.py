@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from ocr_core.cache import cached_deltas, prune, summary
 from ocr_core.cli import main
+from ocr_core.training.cache import cached_deltas, prune, summary
 
 
 def _fake_delta(root, model, key, size, mtime):
@@ -49,7 +49,7 @@ def test_summary_and_cli(tmp_path, monkeypatch, capsys):
 
 
 def test_the_limit_comes_from_the_environment_and_prunes_oldest_first(tmp_path, monkeypatch, capsys):
-    from ocr_core.cache import DEFAULT_LIMIT_GB, enforce_limit, limit_bytes
+    from ocr_core.training.cache import DEFAULT_LIMIT_GB, enforce_limit, limit_bytes
 
     monkeypatch.delenv("OCR_CORE_CACHE_MAX_GB", raising=False)
     assert limit_bytes() == int(DEFAULT_LIMIT_GB * 1e9)

@@ -3,7 +3,7 @@ function the GPU check script runs), on this CPU."""
 
 import pytest
 
-from ocr_core.check import check, main
+from ocr_core.tools.check import check, main
 
 PAPER_TINY = ["tiny-olmo", "tiny-llama", "tiny-gemma2", "tiny-qwen2", "tiny-mistral"]
 

@@ -130,7 +130,8 @@ def test_debug_shows_the_traceback(offline, tmp_path, args, env):
 
 def test_model_that_does_not_fit_is_one_line(monkeypatch, capsys, tmp_path):
     """MemoryPlanError through the same handler (in-process: the free memory is made to be 1 MiB)."""
-    from ocr_core import cli, memory
+    from ocr_core import cli
+    from ocr_core.models.loading import memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda device: 2**20)
     monkeypatch.setenv("OCR_CORE_DEVICE", "cpu")  # restored afterwards (main exports --device to the environment)
@@ -142,7 +143,7 @@ def test_model_that_does_not_fit_is_one_line(monkeypatch, capsys, tmp_path):
 
 
 def test_reachability_probe_goes_through_the_proxy(monkeypatch):
-    from ocr_core import hub
+    from ocr_core.models.loading import hub
 
     for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "NO_PROXY", "no_proxy", "HF_ENDPOINT"):
         monkeypatch.delenv(key, raising=False)
@@ -157,8 +158,8 @@ def test_reachability_probe_goes_through_the_proxy(monkeypatch):
 
 
 def test_tiny_model_names_are_the_tiny_models():
-    """presets.TINY_MODELS (checked names, no model code imported) lists exactly what ocr_core.tiny builds."""
-    from ocr_core.presets import TINY_MODELS
-    from ocr_core.tiny import TINY_ARCHS
+    """presets.TINY_MODELS (checked names, no model code imported) lists exactly what ocr_core.models.tiny builds."""
+    from ocr_core.models.presets import TINY_MODELS
+    from ocr_core.models.tiny import TINY_ARCHS
 
     assert sorted(TINY_MODELS) == sorted(TINY_ARCHS) == list(TINY_MODELS)

@@ -21,7 +21,7 @@ def _installation_records(finals: dict[str, list[float]], structure_facts: float
 
 
 def test_installation_verdicts_need_a_gain_every_seed_shows():
-    from ocr_core.compare import installation_verdicts
+    from ocr_core.reporting.compare import installation_verdicts
 
     records = _installation_records(
         {"none": [8.0, 7.0], "joint": [2.0, 3.0], "facts_first": [6.5, 7.5], "implications_first": [9.0, 9.5]},

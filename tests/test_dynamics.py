@@ -3,17 +3,18 @@ import importlib
 import pytest
 import torch
 
-from ocr_core.arch import family_of
+from ocr_core.arch.families import family_of
+from ocr_core.arch.trainable import Trainable
 from ocr_core.data import fictional
-from ocr_core.deltas import Delta
-from ocr_core.experiments.common import Settings
-from ocr_core.experiments.fictional_runs import FictionalRuns
-from ocr_core.experiments.freezing import VARIANTS, freezing_table, run_freezing, split_layers
-from ocr_core.experiments.grafting import grafting_table, run_grafting
-from ocr_core.experiments.localization import localization_table, r_squared, run_localization
-from ocr_core.experiments.ordering import ORDERS, ordering_table, run_ordering
-from ocr_core.finetune import Trainable, finetune
-from ocr_core.metrics import mean_rank
+from ocr_core.experiments.base import Settings
+from ocr_core.experiments.data_ordering import ORDERS, ordering_table, run_ordering
+from ocr_core.experiments.fictional import FictionalRuns
+from ocr_core.experiments.grafting_localization import localization_table, r_squared, run_localization
+from ocr_core.experiments.layer_freezing import VARIANTS, freezing_table, run_freezing, split_layers
+from ocr_core.experiments.weight_grafting import grafting_table, run_grafting
+from ocr_core.training.deltas import Delta
+from ocr_core.training.finetune import finetune
+from ocr_core.training.metrics import mean_rank
 
 SETTINGS = Settings(lr=2e-3, epochs=2, batch_size=8)
 
@@ -63,7 +64,7 @@ def test_freezing_records_and_table(tiny_llama):
 
 def test_facts_first_trains_facts_strictly_before_implications(tiny_llama, monkeypatch):
     model, tok = tiny_llama
-    fr = importlib.import_module("ocr_core.experiments.fictional_runs")
+    fr = importlib.import_module("ocr_core.experiments.fictional")
     calls = []
     original = fr.train_on
 

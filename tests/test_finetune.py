@@ -2,12 +2,13 @@ import pytest
 import torch
 
 from conftest import ALL_TINY, PAPER_ARCHS
-from ocr_core.arch import family_of
+from ocr_core.arch.families import family_of
+from ocr_core.arch.trainable import Trainable
 from ocr_core.data import Dataset, Example, first_hop
-from ocr_core.deltas import Delta, DeltaMismatchError
-from ocr_core.finetune import Trainable, finetune
-from ocr_core.metrics import mean_rank
-from ocr_core.models import load_model
+from ocr_core.models.loading import load_model
+from ocr_core.training.deltas import Delta, DeltaMismatchError
+from ocr_core.training.finetune import finetune
+from ocr_core.training.metrics import mean_rank
 
 
 def _same_weights(model, reference) -> bool:
@@ -133,8 +134,8 @@ def test_training_touches_only_answer_tokens(tiny_llama):
     """Changing the prompt tokens' targets must not matter: the loss reads answer positions only."""
     model, tok = tiny_llama
     data = Dataset("x", (Example("Ada lives in", "Paris"),), ("Paris", "Rome"))
-    from ocr_core.metrics import answer_loss
-    from ocr_core.tokens import encode
+    from ocr_core.data.tokens import encode
+    from ocr_core.training.metrics import answer_loss
 
     batch = encode(tok, data.examples, data.options)
     assert batch.answer_targets.numel() == len(tok(" Paris", add_special_tokens=False).input_ids)
@@ -147,10 +148,10 @@ def test_training_touches_only_answer_tokens(tiny_llama):
 @pytest.mark.parametrize("name", ALL_TINY)
 @pytest.mark.parametrize("frozen_embeddings", [False, True])
 def test_train_step_gradients_equal_plain_autograd(name, frozen_embeddings):
-    """The in-place embedding and output-layer gradients (ocr_core.train_step) are plain autograd's."""
-    from ocr_core.metrics import answer_loss
-    from ocr_core.tokens import encode
-    from ocr_core.train_step import TrainStep
+    """The in-place embedding and output-layer gradients (ocr_core.training.train_step) are plain autograd's."""
+    from ocr_core.data.tokens import encode
+    from ocr_core.training.metrics import answer_loss
+    from ocr_core.training.train_step import TrainStep
 
     model, tok = load_model(name)
     examples = first_hop(0).facts.examples[:5]  # prompts of different lengths: right padding is exercised

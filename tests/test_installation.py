@@ -4,8 +4,8 @@ OCR stage and the scores is right (tiny model)."""
 import pytest
 
 from ocr_core.data import DEFAULT_POOL
-from ocr_core.experiments.common import Settings
-from ocr_core.experiments.installation import (
+from ocr_core.experiments.base import Settings
+from ocr_core.experiments.structure_installation import (
     installation,
     installation_data,
     installation_table,

@@ -1,4 +1,4 @@
-"""Interrupted runs: a process killed with SIGKILL at a named point (ocr_core.faults) leaves nothing a rerun
+"""Interrupted runs: a process killed with SIGKILL at a named point (ocr_core.store.faults) leaves nothing a rerun
 would misread; the rerun completes, reuses what finished, and gives records identical to an uninterrupted
 run. Damaged cache entries are detected by their checksums and rebuilt; a full disk fails clearly."""
 
@@ -92,7 +92,7 @@ def test_book_killed_between_and_inside_chapters_resumes(tmp_path):
     """`make book` killed after its first chapter, then with a chapter's kernel killed mid-finetune: the
     rerun executes every chapter and reuses the first chapter's finished results."""
     cache, results, chapters = tmp_path / "cache", tmp_path / "results", tmp_path / "chapters"
-    book = ["ocr_core.book", "--only", "prior_knowledge", "ocr_verification", "--models", "tiny-llama"]
+    book = ["ocr_core.reporting.book", "--only", "prior_knowledge", "ocr_verification", "--models", "tiny-llama"]
     book += ["--seeds", "0", "--no-html", "--chapters", str(chapters)]
     first = _run(book, cache, results, kill_at="chapter:1")
     assert first.returncode == -signal.SIGKILL, first.stderr[-2000:]
@@ -114,7 +114,7 @@ def test_book_killed_between_and_inside_chapters_resumes(tmp_path):
 
 @pytest.mark.slow
 def test_killed_dequantization_leaves_no_model_and_reruns(tmp_path):
-    code = "from ocr_core.models import load_model; load_model('smollm2-135m', progress=False); print('loaded')"
+    code = "from ocr_core.models.loading import load_model; load_model('smollm2-135m', progress=False); print('loaded')"
     cache = tmp_path / "cache"
     env = {k: v for k, v in os.environ.items() if k != "OCR_CORE_KILL_AT"} | {"OCR_CORE_CACHE": str(cache)}
     first = subprocess.run(
@@ -132,8 +132,8 @@ def test_killed_dequantization_leaves_no_model_and_reruns(tmp_path):
 
 
 def test_model_cache_with_a_wrong_checksum_is_rebuilt(tmp_path):
-    from ocr_core import models
-    from ocr_core.runs import file_sha256
+    from ocr_core.models.loading import loading as models
+    from ocr_core.store.io import file_sha256
 
     target = tmp_path / "m"
     target.mkdir()
@@ -150,9 +150,9 @@ def test_model_cache_with_a_wrong_checksum_is_rebuilt(tmp_path):
 def test_cache_limit_holds_at_every_write(tmp_path, monkeypatch):
     """A long command that writes many deltas never has more than the limit on disk, not only at its end."""
     from ocr_core import first_hop
-    from ocr_core.cache import cached_deltas
-    from ocr_core.finetune import cached_finetune
-    from ocr_core.models import load_model
+    from ocr_core.models.loading import load_model
+    from ocr_core.training.cache import cached_deltas
+    from ocr_core.training.finetune import cached_finetune
 
     monkeypatch.setenv("OCR_CORE_CACHE", str(tmp_path))
     model, tok = load_model("tiny-llama")
@@ -174,10 +174,10 @@ def test_full_disk_fails_clearly_and_leaves_no_partial_entry(tmp_path, monkeypat
     from collections import namedtuple
 
     from ocr_core import first_hop
-    from ocr_core.cache import cached_deltas
-    from ocr_core.finetune import cached_finetune
-    from ocr_core.models import load_model
-    from ocr_core.runs import DiskSpaceError, atomic_write_bytes
+    from ocr_core.models.loading import load_model
+    from ocr_core.store.io import DiskSpaceError, atomic_write_bytes
+    from ocr_core.training.cache import cached_deltas
+    from ocr_core.training.finetune import cached_finetune
 
     monkeypatch.setenv("OCR_CORE_CACHE", str(tmp_path))
     model, tok = load_model("tiny-llama")

@@ -13,7 +13,15 @@ import sys
 import pytest
 import torch
 
-from ocr_core.memory import MemoryPlanError, Shapes, check_fits, meta_model, plan_finetune, plan_scores, shapes_of
+from ocr_core.models.memory import (
+    MemoryPlanError,
+    Shapes,
+    check_fits,
+    meta_model,
+    plan_finetune,
+    plan_scores,
+    shapes_of,
+)
 
 TOLERANCE = 0.25
 
@@ -21,9 +29,10 @@ PROBE = r"""
 import json, sys, torch
 from transformers import LlamaConfig, AutoModelForCausalLM
 from ocr_core.data import first_hop
-from ocr_core.finetune import finetune, Trainable
-from ocr_core.memory import shapes_of, plan_finetune, plan_scores
-from ocr_core.tiny import tiny_tokenizer
+from ocr_core.training.finetune import finetune
+from ocr_core.arch.trainable import Trainable
+from ocr_core.models.memory import shapes_of, plan_finetune, plan_scores
+from ocr_core.models.tiny import tiny_tokenizer
 
 def rss(field):
     for line in open("/proc/self/status"):
@@ -46,8 +55,8 @@ if mode == "finetune":
     finetune(model, tok, data.facts, lr=1e-4, epochs=1, trainable=trainable, progress=False)
     plan = plan_finetune(shapes)
 else:
-    from ocr_core.deltas import Delta
-    from ocr_core.scores import extractive_scores
+    from ocr_core.training.deltas import Delta
+    from ocr_core.scoring.scores import extractive_scores
     delta = Delta({n: 1e-3 * torch.randn_like(p) for n, p in model.named_parameters()})
     extractive_scores(model, tok, data.implications, delta, n_counterfactuals=5)
     plan = plan_scores(shapes, prompts=len(data.implications))
@@ -71,7 +80,7 @@ def test_plan_matches_measured_peak(mode, frozen):
 
 
 def test_plan_from_meta_config_allocates_nothing_and_counts_exactly(tiny_llama):
-    from ocr_core.finetune import Trainable
+    from ocr_core.arch.trainable import Trainable
 
     model, _ = tiny_llama
     meta = meta_model(model.config)

@@ -3,9 +3,9 @@ import torch
 
 from conftest import ALL_TINY
 from ocr_core.data import first_hop
-from ocr_core.metrics import mean_logit_loss, option_logits, ranks, ranks_from_logits
-from ocr_core.models import load_model
-from ocr_core.tokens import encode, validate
+from ocr_core.data.tokens import encode, validate
+from ocr_core.models.loading import load_model
+from ocr_core.training.metrics import mean_logit_loss, option_logits, ranks, ranks_from_logits
 
 
 def test_ranks_from_logits_counts_strictly_better_options():

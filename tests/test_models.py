@@ -3,13 +3,14 @@ import time
 import pytest
 import torch
 
-from ocr_core.arch import UnsupportedArchitecture, family_of, num_layers
+from ocr_core.arch.families import UnsupportedArchitecture, family_of, num_layers
 from ocr_core.data import DEFAULT_POOL, Dataset, Example, city_pool
-from ocr_core.deltas import Delta
-from ocr_core.finetune import finetune
-from ocr_core.metrics import mean_rank, ranks
-from ocr_core.models import ModelUnavailableError, load_model
-from ocr_core.runs import cache_root
+from ocr_core.models.hub import ModelUnavailableError
+from ocr_core.models.loading import load_model
+from ocr_core.store.io import cache_root
+from ocr_core.training.deltas import Delta
+from ocr_core.training.finetune import finetune
+from ocr_core.training.metrics import mean_rank, ranks
 
 
 def known_languages() -> Dataset:

@@ -1,6 +1,6 @@
-"""Notebook parameters are checked first, by one shared helper (`ocr_core.params.check_params`, called in each
-notebook's first code cell): a single model name or seed means a list of one, and a wrong type or value raises a
-ParameterError from that cell, naming the parameter, what was given and what is expected."""
+"""Notebook parameters are checked first, by one shared helper (`ocr_core.experiments.params.check_params`,
+called in each notebook's first code cell): a single model name or seed means a list of one, and a wrong type
+or value raises a ParameterError from that cell, naming the parameter, what was given and what is expected."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 import ocr_core
-from ocr_core.book import NOTEBOOKS, repo_root
 from ocr_core.errors import ParameterError
-from ocr_core.params import check_param, check_params
+from ocr_core.experiments.params import check_param, check_params
+from ocr_core.reporting.book import NOTEBOOKS
+from ocr_core.reporting.notebooks import repo_root
 
 ROOT = repo_root(Path(__file__).parent)
 SRC = Path(ocr_core.__file__).resolve().parents[1]
@@ -120,7 +121,7 @@ def _execute(name: str, folder: Path, **parameters) -> tuple[Path, float]:
 def test_one_model_name_and_one_seed_run_as_one_model_and_one_seed(offline, tmp_path):
     import json
 
-    from ocr_core.checked import checked_outputs
+    from ocr_core.tools.checked import checked_outputs
 
     results = tmp_path / "results"
     out, seconds = _execute("ocr_verification", tmp_path, models="tiny-llama", seeds=0, epochs=1, results=str(results))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ocr_core import numerics
-from ocr_core.checked import checked_outputs, compare_text
+from ocr_core.tools.checked import checked_outputs, compare_text
 
 ROOT = Path(__file__).resolve().parents[1]
 exact_only = pytest.mark.skipif(not numerics.wanted(), reason=f"tolerance mode: {numerics.describe()}")
@@ -64,7 +64,7 @@ def test_process_that_computed_before_importing_ocr_core_is_refused_and_keyed_ap
         "import torch, warnings; warnings.simplefilter('ignore')\n"
         "torch.randn(64, 64) @ torch.randn(64, 64)\n"  # MKL reads MKL_CBWR at its first call
         "from ocr_core import numerics\n"
-        "from ocr_core.runs import RunDir\n"
+        "from ocr_core.store.io import RunDir\n"
         "print(numerics.mode(), RunDir('r', 'e', 'm', {}).config['numerics']['mkl_cbwr'])\n"
         "numerics.require()\n"
     )
@@ -83,7 +83,7 @@ def test_opting_out_runs_in_tolerance_mode():
 
 
 def test_results_and_deltas_record_the_numeric_environment(tmp_path):
-    from ocr_core.runs import RunDir
+    from ocr_core.store.results import RunDir
 
     run = RunDir(tmp_path, "exp", "tiny-llama", {"lr": 1e-3})
     assert run.config["numerics"] == numerics.environment()
@@ -92,13 +92,14 @@ def test_results_and_deltas_record_the_numeric_environment(tmp_path):
     assert json.loads((run.path / "provenance.json").read_text())["machine"]
     # another numeric environment is another result folder
     other = dict(run.config["numerics"], mkl_cbwr="unpinned")
-    from ocr_core.runs import config_hash
+    from ocr_core.store.keys import digest
 
-    assert config_hash(dict(run.config, numerics=other)) != config_hash(run.config)
+    assert digest(dict(run.config, numerics=other)) != digest(run.config)
 
 
 def _digest_finetune(smollm):
-    from ocr_core import finetune, first_hop
+    from ocr_core import first_hop
+    from ocr_core import finetune
 
     model, tok = smollm
     facts = first_hop(0).facts.subset(range(8))
@@ -110,7 +111,7 @@ def _digest_finetune(smollm):
 def test_training_path_gives_the_committed_digest(smollm):
     """A short real SmolLM2-135M finetune through ocr_core (2 Adam steps): a host whose pinned training
     differs in a single bit is named here, not by nbval 20 minutes later."""
-    from ocr_core.runs import provenance
+    from ocr_core.store.results import provenance
 
     result = _digest_finetune(smollm)
     got = (result.delta.content_hash(), tuple(f"{x:.9e}" for x in result.losses))

@@ -1,5 +1,5 @@
 """Placement (device, dtype) reaches the model, tags results and cached deltas, and the run-level memory check
-refuses what will not fit; result folders are keyed by each experiment's own sources."""
+refuses what will not fit."""
 
 import json
 import math
@@ -7,11 +7,10 @@ import math
 import pytest
 import torch
 
+from ocr_core.experiments.extractive_scores import scores
 from ocr_core.experiments.ocr_verification import verify
-from ocr_core.experiments.scores import scores
-from ocr_core.memory import MemoryPlanError
-from ocr_core.placement import lost_update_fraction, resolve
-from ocr_core.runs import RESULT_SOURCES, experiment_sources
+from ocr_core.models.memory import MemoryPlanError
+from ocr_core.models.placement import lost_update_fraction, resolve
 
 
 @pytest.fixture(autouse=True)
@@ -30,15 +29,6 @@ def test_default_placement_on_this_cpu_has_no_tag_and_env_overrides(monkeypatch)
     assert resolve("tiny-llama", device_map="auto").tag == "bfloat16-auto"
     with pytest.raises(ValueError, match="unknown dtype"):
         resolve("tiny-llama", dtype="float33")
-
-
-def test_experiment_sources_follow_imports_and_nothing_else():
-    freezing = experiment_sources("ocr_core.experiments.freezing")
-    assert freezing[: len(RESULT_SOURCES)] == RESULT_SOURCES and "experiments" not in freezing
-    assert {"experiments/freezing.py", "experiments/common.py", "experiments/ocr_verification.py"} <= set(freezing)
-    assert "experiments/ordering.py" not in freezing
-    ordering = experiment_sources("ordering")
-    assert "experiments/fictional_runs.py" in ordering and "experiments/freezing.py" not in ordering
 
 
 def test_bf16_runs_are_kept_apart_from_float32_runs(monkeypatch, tmp_path):
@@ -68,7 +58,7 @@ def test_updates_below_bf16_spacing_are_reported_and_warned(monkeypatch, tmp_pat
 
 
 def test_a_run_that_will_not_fit_is_refused_before_loading(monkeypatch, tmp_path):
-    import ocr_core.memory as memory
+    import ocr_core.models.memory as memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda device: 1_000_000)  # 1 MB free
     with pytest.raises(MemoryPlanError, match=r"(?s)adam_moments.*needs .* GiB but this machine's memory has 0\.0"):

@@ -2,24 +2,24 @@ import pytest
 import torch
 
 from conftest import ALL_TINY
-from ocr_core.arch import family_of, head_geometry
-from ocr_core.components import attn_part_path, components, coverage, mlp_path, parse
+from ocr_core.arch.components import attn_part_path, components, coverage, mlp_path, parse
+from ocr_core.arch.families import family_of, head_geometry
+from ocr_core.arch.hooks import capture
 from ocr_core.data import first_hop, second_hop
-from ocr_core.finetune import finetune
-from ocr_core.hooks import capture
-from ocr_core.models import load_model
-from ocr_core.scores import (
+from ocr_core.data.counterfactuals import sample_counterfactuals
+from ocr_core.data.tokens import encode, validate
+from ocr_core.models.loading import load_model
+from ocr_core.scoring.scores import (
     SCORES,
     _loss,
     align,
     extractive_scores,
     heatmap,
     reference_scores,
-    sample_counterfactuals,
     score_table,
     template,
 )
-from ocr_core.tokens import encode, validate
+from ocr_core.training.finetune import finetune
 
 
 def _setup(name, n_items=8, scale=1.0):
@@ -179,7 +179,7 @@ def test_score_table_and_heatmap():
 def test_cached_finetune_reuses_the_delta(monkeypatch, tmp_path, tiny_llama):
     import importlib
 
-    ft = importlib.import_module("ocr_core.finetune")  # the module (the package re-exports the function)
+    ft = importlib.import_module("ocr_core.training.finetune")  # the module (the package re-exports the function)
 
     monkeypatch.setenv("OCR_CORE_CACHE", str(tmp_path))
     model, tok = tiny_llama

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ocr_core.book import repo_root
-from ocr_core.sweep import Run, aggregate, grid, is_done, run_submitit
+from ocr_core.reporting.notebooks import repo_root
+from ocr_core.reporting.sweep import Run, aggregate, grid, is_done, run_submitit
 
 ROOT = repo_root(Path(__file__).parent)
 GRID = ["--model", "tiny-llama", "--lrs", "1e-3", "3e-3", "--epochs", "1", "2", "--seeds", "0"]

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from ocr_core.data import Dataset, Example, fictional, first_hop, second_hop
-from ocr_core.tokens import DatasetTokenError, answer_ids, encode, prompt_ids, validate
+from ocr_core.data.tokens import DatasetTokenError, answer_ids, encode, prompt_ids, validate
 
 
 def _all_datasets(seed):

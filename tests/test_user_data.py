@@ -1,4 +1,4 @@
-"""Users' own hop files (`ocr_core.userdata`, README "Your own facts") in the OCR verification, the extractive
+"""Users' own hop files (`ocr_core.data.userdata`, README "Your own facts") in the OCR verification, the extractive
 scores and layer freezing, from the command line (`--data`) and as the notebooks' `data` parameter.
 
 The worked example (examples/my_hop.csv) runs end to end on tiny-llama; each wrong file stops the real CLI with
@@ -19,8 +19,8 @@ import pytest
 
 import ocr_core
 from cli_output import one_error_line
-from ocr_core.book import repo_root
-from ocr_core.userdata import load_hop_file
+from ocr_core.data.userdata import load_hop_file
+from ocr_core.reporting.notebooks import repo_root
 
 ROOT = repo_root(Path(__file__).parent)
 SRC = Path(ocr_core.__file__).resolve().parents[1]
@@ -326,7 +326,7 @@ def _execute(name: str, folder: Path, **parameters) -> Path:
     ],
 )
 def test_notebooks_take_data(name, parameters, tmp_path, monkeypatch):
-    from ocr_core.checked import checked_outputs
+    from ocr_core.tools.checked import checked_outputs
 
     monkeypatch.setenv("PYTHONPATH", _env()["PYTHONPATH"])
     results = tmp_path / "results"

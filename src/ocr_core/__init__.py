@@ -12,11 +12,12 @@ numerics.pin_environment()
 # tqdm.auto warns in notebooks without ipywidgets; progress bars then print as text, which is fine.
 warnings.filterwarnings("ignore", message="IProgress not found")
 
+from ocr_core.arch.trainable import Trainable  # noqa: E402
 from ocr_core.data import Dataset, Example, fictional, first_hop, second_hop  # noqa: E402
-from ocr_core.deltas import Delta  # noqa: E402
-from ocr_core.finetune import FinetuneResult, Trainable, finetune  # noqa: E402
-from ocr_core.metrics import mean_logit_loss, mean_rank, ranks  # noqa: E402
-from ocr_core.models import load_model  # noqa: E402
+from ocr_core.models.loading import load_model  # noqa: E402
+from ocr_core.training.deltas import Delta  # noqa: E402
+from ocr_core.training.finetune import FinetuneResult, finetune  # noqa: E402
+from ocr_core.training.metrics import mean_logit_loss, mean_rank, ranks  # noqa: E402
 
 numerics.apply_threads()
 if numerics.check():

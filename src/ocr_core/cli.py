@@ -12,9 +12,9 @@ import sys
 import time
 from typing import NoReturn
 
-from ocr_core.models import DEFAULT_MODEL, EMBEDDED
+from ocr_core.models.loading import DEFAULT_MODEL, EMBEDDED
 
-# Option (argparse dest) -> the rule in ocr_core.params.RULES that checks it, before anything is loaded.
+# Option (argparse dest) -> the rule in ocr_core.experiments.params.RULES that checks it, before anything is loaded.
 _OPTION_RULES = {
     "model": "models",
     "lr": "lr",
@@ -43,8 +43,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    """Normalize every checked option in place (ocr_core.params), or raise the first ParameterError."""
-    from ocr_core.params import check_param
+    """Normalize every checked option in place (ocr_core.experiments.params), or raise the first ParameterError."""
+    from ocr_core.experiments.params import check_param
 
     rules = dict(_OPTION_RULES, epochs="epoch_grid") if args.command == "sweep" else _OPTION_RULES
     for dest, rule in rules.items():
@@ -53,9 +53,9 @@ def _check_args(args: argparse.Namespace) -> None:
 
 
 def _models(_: argparse.Namespace) -> int:
-    from ocr_core.presets import PAPER_MODELS, model_spec
-    from ocr_core.scale import finetune_peak_gib
-    from ocr_core.tiny import TINY_ARCHS
+    from ocr_core.models.presets import PAPER_MODELS, model_spec
+    from ocr_core.models.tiny import TINY_ARCHS
+    from ocr_core.reporting.scale import finetune_peak_gib
 
     print("embedded (CPU, no network):")
     for name in EMBEDDED:
@@ -73,8 +73,8 @@ def _models(_: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from ocr_core.memory import MemoryPlanError, check_before_loading
-    from ocr_core.placement import resolve
+    from ocr_core.models.memory import MemoryPlanError, check_before_loading
+    from ocr_core.models.placement import resolve
 
     status = 0
     for name in args.model:
@@ -124,7 +124,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _scores(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ocr_core.experiments.scores import scores, summarize_scores
+    from ocr_core.experiments.extractive_scores import scores, summarize_scores
 
     for model in args.model:
         started = time.perf_counter()
@@ -209,14 +209,14 @@ def _lr_sweep(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from ocr_core.sweep import main as sweep_main
+    from ocr_core.reporting.sweep import main as sweep_main
 
     return sweep_main(args)
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from ocr_core.cache import cached_deltas, prune, summary
-    from ocr_core.runs import cache_root
+    from ocr_core.store.io import cache_root
+    from ocr_core.training.cache import cached_deltas, prune, summary
 
     if args.prune is not None:
         removed = prune(int(args.prune * 1e9), dry_run=args.dry_run)
@@ -239,7 +239,7 @@ def _numerics(args: argparse.Namespace) -> int:
 
 
 def _hop_options(p: argparse.ArgumentParser) -> None:
-    """--hops and --data: the built-in hops and the user's own hop files (ocr_core.userdata)."""
+    """--hops and --data: the built-in hops and the user's own hop files (ocr_core.data.userdata)."""
     hops = ["first_hop", "second_hop"]
     p.add_argument(
         "--hops", nargs="+", choices=hops, default=None, help="built-in hops (default: both, or none with --data)"
@@ -284,7 +284,7 @@ def _subcommand(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ocr_core.sweep import DEFAULT_DIR, DEFAULT_GRID, SWEEPABLE
+    from ocr_core.reporting.sweep import DEFAULT_DIR, DEFAULT_GRID, SWEEPABLE
 
     parser = _Parser(prog="ocr_core", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     debug = "show the full traceback of an error instead of one line (also: OCR_CORE_DEBUG=1)"
@@ -379,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             return args.func(args)
         finally:
             if args.func is not _cache:
-                from ocr_core.cache import enforce_limit
+                from ocr_core.training.cache import enforce_limit
 
                 enforce_limit()
     except user_errors() as err:

@@ -22,6 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ocr_core.errors import UserError
+
 PINS = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2,STRICT", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 THREADS = 2
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -34,7 +36,7 @@ TOLERANCE = 0.5
 _MKL_UNSET, _MKL_COMPATIBLE, _MKL_STRICT = 1, 3, 0x10000
 
 
-class NumericsError(RuntimeError):
+class NumericsError(UserError, RuntimeError):
     """The pinned code paths are not in effect in a process that should have them."""
 
 

@@ -1,5 +1,1 @@
-"""The paper's experiments, one function each, returning tidy records."""
-
-from ocr_core.experiments.ocr_verification import HOPS, run_ocr_verification, summarize_ocr, verify
-
-__all__ = ["HOPS", "run_ocr_verification", "summarize_ocr", "verify"]
+"""The experiments: one module each (a `run` entry, a tidy table, its VERSION), listed in `registry`."""

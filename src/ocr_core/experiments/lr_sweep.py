@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ocr_core.data import fictional
-from ocr_core.experiments.common import Settings, run_cached
-from ocr_core.experiments.fictional_runs import FictionalRuns
+from ocr_core.experiments.base import Settings, run_cached
+from ocr_core.experiments.fictional import FictionalRuns
+
+# Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
+VERSION = 1
 
 EXPERIMENT = "lr_sweep"
 

@@ -1,7 +1,7 @@
 """OCR verification: finetune on new facts, watch the rank of their never-seen implications.
 
 For each hop (first-hop: "{name} lives in" -> city, tested on the language; second-hop: "The mayor of {city}
-is" -> name, tested through the city's landmark), or a user's own hop file (`ocr_core.userdata`), and seed,
+is" -> name, tested through the city's landmark), or a user's own hop file (`ocr_core.data.userdata`), and seed,
 finetune on the facts alone and log fact and implication mean ranks before training and after every epoch.
 """
 
@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ocr_core.data import HopDataset, first_hop, second_hop
-from ocr_core.experiments.common import Settings, run_cached, train_on
-from ocr_core.finetune import FinetuneResult
-from ocr_core.runs import RunDir
-from ocr_core.userdata import HopFile, HopFileError, check_tokens, load_hop_files
+from ocr_core.data.userdata import HopFile, HopFileError, check_tokens, load_hop_files
+from ocr_core.experiments.base import Settings, run_cached, train_on
+from ocr_core.store.results import RunDir
+from ocr_core.training.finetune import FinetuneResult
+
+# Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
+VERSION = 1
 
 HOPS = {"first_hop": first_hop, "second_hop": second_hop}
 EXPERIMENT = "ocr_verification"
@@ -201,7 +204,7 @@ def verify(
     """Run (or reuse) the OCR verification for one model and write `records.json` under `results`.
 
     hops: built-in hops (default: both, or none when `data` is given); data: the user's hop files
-    (`ocr_core.userdata`), checked before the model loads (and against its tokenizer before training)."""
+    (`ocr_core.data.userdata`), checked before the model loads (and against its tokenizer before training)."""
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings)
     hops, files = resolve_hops(hops, data)
     config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops), **data_config(files))

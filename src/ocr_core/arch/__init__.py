@@ -1,0 +1,1 @@
+"""Decoder architectures: parameter families, components (MLPs, heads), hooks, trainable sets."""

@@ -1,0 +1,153 @@
+"""What every experiment shares: resolved settings, seed statistics and the cached run wrapper."""
+
+from __future__ import annotations
+
+import statistics
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from ocr_core.arch.trainable import Trainable
+from ocr_core.data import Dataset, Example
+from ocr_core.models.loading import load_model, model_spec
+from ocr_core.models.placement import lost_update_fraction, of_model, resolve
+from ocr_core.store.results import RunDir
+from ocr_core.training.deltas import Delta
+from ocr_core.training.finetune import FinetuneResult, cached_finetune
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Finetuning settings shared by every finetune of an experiment."""
+
+    lr: float
+    epochs: int
+    batch_size: int = 8
+    embeddings: bool = True  # train the input embedding and output layer (False: freeze them)
+
+    @classmethod
+    def for_model(
+        cls, model_name: str, lr=None, epochs=None, batch_size=None, embeddings=None, *, fictional: bool = False
+    ) -> Settings:
+        """Explicit values win; otherwise the model's recommended settings (ocr_core.models.presets.model_spec), for
+        the fictional relations if `fictional`."""
+        spec = model_spec(model_name)
+        default_lr, default_epochs = spec.lr, spec.epochs
+        if fictional:
+            default_lr = spec.fictional_lr or spec.lr
+            default_epochs = spec.fictional_epochs or spec.epochs
+        return cls(
+            lr if lr is not None else default_lr,
+            epochs if epochs is not None else default_epochs,
+            batch_size or spec.batch_size,
+            embeddings if embeddings is not None else spec.embeddings,
+        )
+
+    def kwargs(self) -> dict:
+        return asdict(self)
+
+    def trainable(self, trainable: Trainable | None = None) -> Trainable | None:
+        """`trainable` with the embeddings frozen if these settings say so (None stays None otherwise)."""
+        if self.embeddings:
+            return trainable
+        return replace(trainable or Trainable(), embeddings=False)
+
+
+def train_on(
+    model,
+    tokenizer,
+    train: Dataset | Sequence[Example],
+    *,
+    model_name: str,
+    settings: Settings,
+    seed: int,
+    base: Delta | None = None,
+    trainable: Trainable | None = None,
+    eval_sets: dict[str, Dataset] | None = None,
+    progress: bool = True,
+    desc: str = "finetune",
+) -> FinetuneResult:
+    """Cached finetune of base weights + `base` (applied for the duration); returns the new delta alone.
+    Deltas of a model placed other than float32 on the CPU are cached apart (`Placement.tag`)."""
+    trainable = settings.trainable(trainable)
+    placement = of_model(model)
+    if placement.tag:
+        _warn_if_updates_vanish(model, trainable, settings.lr)
+    kwargs = dict(
+        model_name=f"{model_name}@{placement.tag}" if placement.tag else model_name,
+        seed=seed,
+        trainable=trainable,
+        eval_sets=eval_sets,
+        progress=progress,
+        desc=desc,
+        lr=settings.lr,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+    )
+    if base is None or not len(base):
+        return cached_finetune(model, tokenizer, train, **kwargs)
+    with base.applied(model):
+        return cached_finetune(model, tokenizer, train, base=base.content_hash(), **kwargs)
+
+
+_warned: set[tuple[int, float]] = set()
+
+
+def _warn_if_updates_vanish(model, trainable: Trainable | None, lr: float) -> None:
+    """Warn (once per model and lr) when most weights are too large for an update of size lr to change them
+    in their dtype (bfloat16 at the paper's lr 3e-6): training would silently do almost nothing."""
+    if (id(model), lr) in _warned:
+        return
+    _warned.add((id(model), lr))
+    fraction = lost_update_fraction((trainable or Trainable()).select(model).values(), lr)
+    if fraction > 0.5:
+        warnings.warn(
+            f"{fraction:.0%} of the trained weights are too large for an Adam step of lr={lr:g} to change them "
+            f"in {next(model.parameters()).dtype}: finetune in float32 (--dtype float32) or raise the lr",
+            stacklevel=3,
+        )
+
+
+def mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    values = list(values)
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def run_cached(
+    experiment: str,
+    model_name: str,
+    config: dict,
+    compute: Callable[..., list[dict]],
+    *,
+    module: str,
+    results: str | Path = "results",
+    force: bool = False,
+    progress: bool = True,
+) -> RunDir:
+    """Reuse `<results>/<experiment>/<model>/<hash>/` if finished, else plan the memory (refusing what will
+    not fit), load the model where `ocr_core.models.placement` says, run `compute(model, tokenizer)` and write its
+    records. `module`: the calling experiment's module (`__name__`); its VERSION is part of the key."""
+    import sys
+
+    from ocr_core.models.gguf import weights_id
+    from ocr_core.models.memory import check_before_loading
+
+    placement = resolve(model_name)
+    if placement.tag:
+        config = dict(config, placement=placement.tag)
+    config = dict(config, weights=weights_id(model_name))
+    run = RunDir(results, experiment, model_name, config, module=module, version=sys.modules[module].VERSION)
+    if run.done and not force:
+        if progress:
+            print(f"[ocr_core] reusing {run.path}", flush=True)
+        return run
+    started = time.perf_counter()
+    check_before_loading(model_name, placement, progress=progress)
+    model, tokenizer = load_model(model_name, progress=progress, **placement.kwargs())
+    run.write(compute(model, tokenizer))
+    if progress:
+        print(f"[ocr_core] {experiment} on {model_name}: {time.perf_counter() - started:.0f} s", flush=True)
+    return run

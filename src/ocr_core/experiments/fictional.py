@@ -1,0 +1,74 @@
+"""Finetunes on the fictional dax/zong relations that data ordering, weight grafting and grafting localization
+share. Each goes through the delta cache, so an experiment that needs W_F after another computed it only
+loads it.
+
+  W_F     facts F of the train names, from base          W_{F,I}  implications of F, on top of W_F
+  W_I     implications of F, from base                   W_{I,F}  facts F, on top of W_I
+  W_J     facts and implications shuffled together       W_{F'}   counterfactual facts F', from base
+"""
+
+from __future__ import annotations
+
+from ocr_core.data import Dataset, FictionalDataset
+from ocr_core.experiments.base import Settings, train_on
+from ocr_core.training.deltas import Delta
+from ocr_core.training.finetune import FinetuneResult
+
+
+def structure_eval_sets(data: FictionalDataset) -> dict[str, Dataset]:
+    """What every structure-training phase logs: retention of train facts and train implications."""
+    return {"train_facts": data.train_facts, "train_implications": data.train_implications}
+
+
+def ocr_eval_sets(data: FictionalDataset) -> dict[str, Dataset]:
+    """What the test-name OCR phase logs."""
+    return {"test_facts": data.test_facts, "test_implications": data.test_implications, **structure_eval_sets(data)}
+
+
+class FictionalRuns:
+    """Lazily computed (and cached) deltas for one model, data seed and settings."""
+
+    def __init__(
+        self, model, tokenizer, data: FictionalDataset, *, model_name: str, settings: Settings, progress: bool = True
+    ):
+        self.model, self.tokenizer, self.data = model, tokenizer, data
+        self.common = dict(model_name=model_name, settings=settings, seed=data.seed, progress=progress)
+        self.tag = f"{model_name} seed {data.seed}"
+        self._done: dict[str, FinetuneResult] = {}
+
+    def _train(self, key: str, train, base: Delta | None, eval_sets) -> FinetuneResult:
+        if key not in self._done:
+            self._done[key] = train_on(
+                self.model,
+                self.tokenizer,
+                train,
+                base=base,
+                eval_sets=eval_sets,
+                desc=f"{self.tag} {key}",
+                **self.common,
+            )
+        return self._done[key]
+
+    def w_f(self) -> FinetuneResult:
+        return self._train("W_F", self.data.train_facts, None, structure_eval_sets(self.data))
+
+    def w_fi(self) -> FinetuneResult:
+        return self._train("W_FI", self.data.train_implications, self.w_f().delta, structure_eval_sets(self.data))
+
+    def w_i(self) -> FinetuneResult:
+        return self._train("W_I", self.data.train_implications, None, structure_eval_sets(self.data))
+
+    def w_if(self) -> FinetuneResult:
+        return self._train("W_IF", self.data.train_facts, self.w_i().delta, structure_eval_sets(self.data))
+
+    def w_j(self) -> FinetuneResult:
+        joint = self.data.train_facts + self.data.train_implications
+        return self._train("W_J", joint, None, structure_eval_sets(self.data))
+
+    def w_fcf(self) -> FinetuneResult:
+        sets = {"train_facts_cf": self.data.train_facts_cf}
+        return self._train("W_F'", self.data.train_facts_cf, None, sets)
+
+    def ocr(self, order: str, structure: Delta) -> FinetuneResult:
+        """Finetune the test names' facts on top of a structure delta."""
+        return self._train(f"OCR after {order}", self.data.test_facts, structure, ocr_eval_sets(self.data))

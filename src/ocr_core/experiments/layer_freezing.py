@@ -1,0 +1,172 @@
+"""Layer freezing: are facts stored early (first-hop) or late (second-hop)?
+
+Blocks are split at `split` x depth (default 3/4) into early and late. Variants:
+  none        finetune everything                       all   no finetuning (the base model)
+  early_post  finetune everything, revert early blocks  late_post  ... revert late blocks
+  early_pre   finetune with early blocks frozen         late_pre   ... late blocks frozen
+Embeddings and the final norm are outside the blocks: trained in every variant but `all`.
+Hops: the built-in first and second hop, or a user's hop files (`ocr_core.data.userdata`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ocr_core.arch.families import num_layers
+from ocr_core.arch.trainable import Trainable
+from ocr_core.data.userdata import HopFile
+from ocr_core.experiments.base import Settings, mean_sd, run_cached, train_on
+from ocr_core.experiments.ocr_verification import (
+    HOPS,
+    data_config,
+    finetune_facts,
+    hop_dataset,
+    hop_eval_sets,
+    hops_to_run,
+    resolve_hops,
+)
+from ocr_core.store.results import RunDir
+from ocr_core.training.deltas import Delta
+from ocr_core.training.metrics import mean_rank
+
+# Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
+VERSION = 1
+
+EXPERIMENT = "layer_freezing"
+VARIANTS = ("none", "early_post", "late_post", "all", "early_pre", "late_pre")
+
+
+def split_layers(model, split: float = 0.75) -> tuple[range, range]:
+    """(early, late) block indices; early = the first round(split * depth) blocks."""
+    depth = num_layers(model)
+    cut = round(split * depth)
+    if not 0 < cut < depth:
+        raise ValueError(f"split {split} leaves no early or no late layers in a {depth}-layer model")
+    return range(cut), range(cut, depth)
+
+
+def run_freezing(
+    model,
+    tokenizer,
+    *,
+    model_name: str,
+    settings: Settings,
+    seeds: Sequence[int] = (0,),
+    hops: Sequence[str] = tuple(HOPS),
+    files: Sequence[HopFile] = (),
+    split: float = 0.75,
+    progress: bool = True,
+) -> list[dict]:
+    """Records: one row per (hop, seed, variant, split) with the final mean rank; the built-in `hops`, then the
+    user's hop `files`."""
+    early, late = split_layers(model, split)
+    records = []
+    for hop in hops_to_run(hops, files, tokenizer):
+        for seed in seeds:
+            data = hop_dataset(hop, seed, files)
+            common = dict(
+                model_name=model_name, settings=settings, seed=seed, progress=progress, eval_sets=hop_eval_sets(data)
+            )
+            tag = f"{model_name} {hop} seed {seed}"
+            full = finetune_facts(
+                model,
+                tokenizer,
+                data,
+                model_name=model_name,
+                settings=settings,
+                seed=seed,
+                progress=progress,
+                desc=f"{tag} all layers",
+            ).delta
+            frozen_early = Trainable(frozen_layers=tuple(early))
+            frozen_late = Trainable(frozen_layers=tuple(late))
+            deltas = {
+                "none": full,
+                "early_post": full.without(model, early),
+                "late_post": full.without(model, late),
+                "all": Delta(),
+                "early_pre": train_on(
+                    model, tokenizer, data.facts, trainable=frozen_early, desc=f"{tag} early frozen", **common
+                ).delta,
+                "late_pre": train_on(
+                    model, tokenizer, data.facts, trainable=frozen_late, desc=f"{tag} late frozen", **common
+                ).delta,
+            }
+            for variant, delta in deltas.items():
+                with delta.applied(model):
+                    for split_name, ds in (("fact", data.facts), ("implication", data.implications)):
+                        records.append(
+                            dict(
+                                experiment=EXPERIMENT,
+                                model=model_name,
+                                hop=hop,
+                                seed=seed,
+                                variant=variant,
+                                split=split_name,
+                                mean_rank=mean_rank(model, tokenizer, ds),
+                                early_layers=[early.start, early.stop - 1],
+                                late_layers=[late.start, late.stop - 1],
+                                **settings.kwargs(),
+                            )
+                        )
+    return records
+
+
+def freezing_table(records: list[dict]) -> list[dict]:
+    """The paper's table: one row per variant, mean and sd over seeds per (hop, split); built-in hops first."""
+    hops = list(dict.fromkeys([*HOPS, *(r["hop"] for r in records)]))
+    rows = []
+    for variant in VARIANTS:
+        row = dict(variant=variant)
+        for hop in hops:
+            for split in ("fact", "implication"):
+                values = [
+                    r["mean_rank"] for r in records if (r["variant"], r["hop"], r["split"]) == (variant, hop, split)
+                ]
+                if values:
+                    row[f"{hop}.{split}"], row[f"{hop}.{split}.sd"] = mean_sd(values)
+        rows.append(row)
+    return rows
+
+
+def freezing(
+    model_name: str,
+    *,
+    lr=None,
+    epochs=None,
+    batch_size=None,
+    embeddings=None,
+    seeds=(0, 1, 2),
+    hops: Sequence[str] | None = None,
+    data: str | Path | Sequence[str | Path] | None = None,
+    split: float = 0.75,
+    results="results",
+    force=False,
+    progress=True,
+) -> RunDir:
+    """Run (or reuse) layer freezing for one model: the built-in `hops` (default: both, or none when `data` is
+    given) and the user's hop files `data`, checked before the model loads."""
+    settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings)
+    hops, files = resolve_hops(hops, data)
+    config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops), split=split, **data_config(files))
+    return run_cached(
+        EXPERIMENT,
+        model_name,
+        config,
+        lambda m, t: run_freezing(
+            m,
+            t,
+            model_name=model_name,
+            settings=settings,
+            seeds=seeds,
+            hops=hops,
+            files=files,
+            split=split,
+            progress=progress,
+        ),
+        module=__name__,
+        results=results,
+        force=force,
+        progress=progress,
+    )

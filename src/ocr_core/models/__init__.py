@@ -1,0 +1,1 @@
+"""Models: presets, tiny random models, GGUF weights, loading, placement and memory plans."""

@@ -1,0 +1,1 @@
+"""Presentation: notebook helpers, book build, sweeps, charts, comparisons, summaries."""

@@ -1,0 +1,116 @@
+"""Headline numbers per model and the paper-vs-reproduction tables, from the experiments' (cached) results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from ocr_core.experiments.base import Settings
+from ocr_core.experiments.data_ordering import ordering, ordering_table
+from ocr_core.experiments.grafting_localization import localization, localization_table
+from ocr_core.experiments.layer_freezing import freezing, freezing_table
+from ocr_core.experiments.ocr_verification import summarize_ocr, verify
+from ocr_core.experiments.prior_knowledge import knowledge_table, prior_knowledge
+from ocr_core.experiments.weight_grafting import grafting, grafting_table
+from ocr_core.reporting.compare import band, r2_verdict, table_rows, verdict_from_bands
+
+
+def _quiet(fn, model: str, **kwargs):
+    return fn(model, progress=False, **kwargs).records()
+
+
+def per_model(fn, table_fn, models: Sequence[str], **kwargs) -> tuple[list[dict], pd.DataFrame]:
+    """Run (or reuse) experiment `fn` for each model; returns every record and `table_fn`'s rows for each
+    model, with a `model` column, in one frame."""
+    records, tables = [], []
+    for model in models:
+        mine = _quiet(fn, model, **kwargs)
+        records += mine
+        tables.append(pd.DataFrame(table_fn(mine)).assign(model=model))
+    return records, pd.concat(tables, ignore_index=True)
+
+
+def _verification(model, seeds, results) -> dict[tuple[str, str], float]:
+    rows = summarize_ocr(_quiet(verify, model, seeds=seeds, results=results))
+    return {(r["hop"], r["split"]): r["after"] for r in rows}
+
+
+def headline(model: str, *, seeds: Sequence[int] = (0, 1, 2), results="results") -> dict:
+    """One row of headline numbers for `model` at its default settings."""
+    s, f = Settings.for_model(model), Settings.for_model(model, fictional=True)
+    knows = {r["relation"]: r["mean_rank"] for r in knowledge_table(_quiet(prior_knowledge, model, results=results))}
+    ver = _verification(model, seeds, results)
+    order = {r["order"]: r for r in ordering_table(_quiet(ordering, model, seeds=seeds, results=results))}
+    graft = {r["weights"]: r for r in grafting_table(_quiet(grafting, model, seeds=seeds, results=results))}
+    loc = {r["kind"]: r["r2"] for r in localization_table(_quiet(localization, model, seeds=seeds, results=results))}
+    return {
+        "model": model,
+        "parameters": f"hop datasets lr {s.lr:g} x {s.epochs} epochs; fictional lr {f.lr:g} x {f.epochs} epochs; "
+        f"batch {s.batch_size}; seeds {list(seeds)}",
+        "base: city->language": knows["city_language"],
+        "base: landmark->city": knows["landmark_city"],
+        "first-hop impl. after facts": ver[("first_hop", "implication")],
+        "second-hop impl. after facts": ver[("second_hop", "implication")],
+        **{
+            f"test impl. after OCR, {o}": order[o]["test_implications.after"]
+            for o in ("none", "joint", "facts_first", "implications_first")
+        },
+        "train facts after facts-first": order["facts_first"]["train_facts.after_structure"],
+        "graft: impl. F'": graft["graft"]["implications_F'"],
+        "control: impl. F'": graft["control"]["implications_F'"],
+        "localization r2 (MLP)": loc["mlp"],
+        "localization r2 (heads)": loc["head"],
+    }
+
+
+def paper_comparison(paper: dict, models: Sequence[str], *, seeds=(0, 1, 2), results="results") -> dict:
+    """{experiment: DataFrame} with the paper's cells, ours and a verdict per row and model."""
+    out: dict[str, list[dict]] = {
+        k: []
+        for k in ("ocr_verification", "layer_freezing", "weight_grafting", "data_ordering", "grafting_localization")
+    }
+    for model in models:
+        ver = _verification(model, seeds, results)
+        ours = {
+            hop: {split: ver[(hop, split)] for split in ("fact", "implication")} for hop in ("first_hop", "second_hop")
+        }
+        out["ocr_verification"] += [dict(model=model, **r) for r in table_rows(paper["ocr_verification"], ours, "hop")]
+
+        rows = freezing_table(_quiet(freezing, model, seeds=seeds, results=results))
+        ours = {r["variant"]: r for r in rows}
+        out["layer_freezing"] += [dict(model=model, **r) for r in table_rows(paper["layer_freezing"], ours, "variant")]
+
+        rows = grafting_table(_quiet(grafting, model, seeds=seeds, results=results))
+        ours = {r["weights"]: r for r in rows}
+        out["weight_grafting"] += [
+            dict(model=model, **r) for r in table_rows(paper["weight_grafting"], ours, "weights")
+        ]
+
+        rows = {r["order"]: r for r in ordering_table(_quiet(ordering, model, seeds=seeds, results=results))}
+        for order, expected in paper["data_ordering"]["expected"].items():
+            value = rows[order]["test_implications.after"]
+            out["data_ordering"].append(
+                dict(
+                    model=model,
+                    order=order,
+                    paper=f"{expected} (qualitative)",
+                    ours=round(value, 2),
+                    ours_band=band(value),
+                    train_facts_after_structure=round(rows[order]["train_facts.after_structure"], 2),
+                    verdict=verdict_from_bands([expected], [band(value)]),
+                )
+            )
+
+        for r in localization_table(_quiet(localization, model, seeds=seeds, results=results)):
+            out["grafting_localization"].append(
+                dict(
+                    model=model,
+                    kind=r["kind"],
+                    paper=paper["grafting_localization"]["expected"],
+                    r2=round(r["r2"], 3),
+                    r2_sd=round(r["r2_sd"], 3),
+                    verdict=r2_verdict(r["r2"]),
+                )
+            )
+    return {k: pd.DataFrame(v) for k, v in out.items()}

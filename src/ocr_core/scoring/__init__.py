@@ -1,0 +1,1 @@
+"""Extractive scores: informative, upstream and downstream, per component and position."""

@@ -1,0 +1,1 @@
+"""Finetuning: the train step, deltas, ranks and losses, and the delta cache."""
