@@ -98,8 +98,7 @@ def test_results_and_deltas_record_the_numeric_environment(tmp_path):
 
 
 def _digest_finetune(smollm):
-    from ocr_core import first_hop
-    from ocr_core import finetune
+    from ocr_core import finetune, first_hop
 
     model, tok = smollm
     facts = first_hop(0).facts.subset(range(8))
