@@ -44,13 +44,18 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
+def source_fingerprint(source: str) -> str:
+    """sha256 of Python `source`'s AST without docstrings (comments and layout are not in the AST)."""
+    return hashlib.sha256(ast.dump(_strip_docstrings(ast.parse(source)), include_attributes=False).encode()).hexdigest()
+
+
 @cache
 def module_fingerprint(module: str) -> str:
-    """sha256 of the module's AST without docstrings; for a package, plus its data files' bytes."""
+    """source_fingerprint of the module; for a package, plus its data files' bytes."""
     path = module_path(module)
     if path is None:
         raise ModuleNotFoundError(module)
-    digest = hashlib.sha256(ast.dump(_strip_docstrings(ast.parse(path.read_text())), include_attributes=False).encode())
+    digest = hashlib.sha256(source_fingerprint(path.read_text()).encode())
     if path.name == "__init__.py":
         for data in sorted(path.parent.iterdir()):
             if data.suffix in {".csv", ".txt", ".json"}:
