@@ -6,6 +6,7 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from ocr_core.models.loading import load_model, model_spec
 from ocr_core.models.placement import lost_update_fraction, of_model, resolve
 from ocr_core.store.results import RunDir
 from ocr_core.training.deltas import Delta
-from ocr_core.training.finetune import FinetuneResult, cached_finetune
+from ocr_core.training.finetune import FinetuneResult, cached_finetune, finetune
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,12 @@ def train_on(
     eval_sets: dict[str, Dataset] | None = None,
     progress: bool = True,
     desc: str = "finetune",
+    cache: bool = True,
 ) -> FinetuneResult:
-    """Cached finetune of base weights + `base` (applied for the duration); returns the new delta alone.
-    Deltas of a model placed other than float32 on the CPU are cached apart (`Placement.tag`)."""
+    """Finetune of base weights + `base` (applied for the duration); returns the new delta alone. Every
+    experiment trains through here. With `cache` (default) the delta is cached on disk (`cached_finetune`;
+    deltas of a model placed other than float32 on the CPU are cached apart, `Placement.tag`); without, the
+    same finetune runs uncached."""
     trainable = settings.trainable(trainable)
     placement = of_model(model)
     if placement.tag:
@@ -86,6 +90,10 @@ def train_on(
         epochs=settings.epochs,
         batch_size=settings.batch_size,
     )
+    if not cache:
+        kwargs.pop("model_name")
+        with base.applied(model) if base is not None and len(base) else nullcontext():
+            return finetune(model, tokenizer, train, **kwargs)
     if base is None or not len(base):
         return cached_finetune(model, tokenizer, train, **kwargs)
     with base.applied(model):
@@ -114,6 +122,24 @@ def mean_sd(values: Sequence[float]) -> tuple[float, float]:
     """Mean and sample standard deviation (0 for a single value)."""
     values = list(values)
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def final_per_seed(records: Sequence[dict], which: str = "last", **match) -> dict[int, float]:
+    """{seed: mean_rank} at the last (`which="first"`: first) step of each seed's rows among `records` whose
+    fields equal `match` (e.g. stage="ocr", eval_set="test_implications"); of rows at the same step, the later."""
+    best: dict[int, tuple[int, float]] = {}
+    for r in records:
+        if all(r.get(k) == v for k, v in match.items()):
+            seed, step = r["seed"], r["step"]
+            if seed not in best or (step >= best[seed][0] if which == "last" else step <= best[seed][0]):
+                best[seed] = (step, r["mean_rank"])
+    return {seed: value for seed, (_, value) in best.items()}
+
+
+def final_mean_sd(records: Sequence[dict], which: str = "last", **match) -> tuple[float, float]:
+    """Mean and sd over seeds of `final_per_seed` (NaN, 0 when no row matches)."""
+    per_seed = final_per_seed(records, which, **match)
+    return mean_sd(list(per_seed.values())) if per_seed else (float("nan"), 0.0)
 
 
 def run_cached(

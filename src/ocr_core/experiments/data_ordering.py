@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ocr_core.data import fictional
-from ocr_core.experiments.base import Settings, mean_sd, run_cached
+from ocr_core.experiments.base import Settings, final_mean_sd, run_cached
 from ocr_core.experiments.fictional import FictionalRuns
 from ocr_core.training.deltas import Delta
 from ocr_core.training.finetune import FinetuneResult
@@ -93,15 +93,6 @@ def ordering_table(records: list[dict]) -> list[dict]:
     """Final ranks per order (mean and sd over seeds): test implications before/after the OCR stage, test
     facts after it, train facts at the end of the structure stage and after the OCR stage."""
 
-    def final(order, stage, eval_set, which="last"):
-        per_seed = {}
-        for r in records:
-            if (r["order"], r["stage"], r["eval_set"]) == (order, stage, eval_set):
-                key = r["seed"]
-                if key not in per_seed or (r["step"] > per_seed[key][0]) == (which == "last"):
-                    per_seed[key] = (r["step"], r["mean_rank"])
-        return mean_sd([v for _, v in per_seed.values()]) if per_seed else (float("nan"), 0.0)
-
     rows = []
     for order in dict.fromkeys(r["order"] for r in records):
         row = dict(order=order)
@@ -113,7 +104,8 @@ def ordering_table(records: list[dict]) -> list[dict]:
             ("train_implications.after_structure", ("structure", "train_implications", "last")),
             ("train_facts.after_ocr", ("ocr", "train_facts", "last")),
         ]:
-            row[label], row[label + ".sd"] = final(order, *args)
+            stage, eval_set, which = args
+            row[label], row[label + ".sd"] = final_mean_sd(records, which, order=order, stage=stage, eval_set=eval_set)
         rows.append(row)
     return rows
 

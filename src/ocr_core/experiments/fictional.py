@@ -29,12 +29,25 @@ class FictionalRuns:
     """Lazily computed (and cached) deltas for one model, data seed and settings."""
 
     def __init__(
-        self, model, tokenizer, data: FictionalDataset, *, model_name: str, settings: Settings, progress: bool = True
+        self,
+        model,
+        tokenizer,
+        data: FictionalDataset,
+        *,
+        model_name: str,
+        settings: Settings,
+        progress: bool = True,
+        cache: bool = True,
+        tag: str | None = None,
     ):
         self.model, self.tokenizer, self.data = model, tokenizer, data
-        self.common = dict(model_name=model_name, settings=settings, seed=data.seed, progress=progress)
-        self.tag = f"{model_name} seed {data.seed}"
+        self.model_name, self.settings, self.progress, self.cache = model_name, settings, progress, cache
+        self.tag = tag or f"{model_name} seed {data.seed}"  # progress bars' label
         self._done: dict[str, FinetuneResult] = {}
+
+    def settings_for(self, key: str) -> Settings:
+        """The finetuning settings of delta `key` (one setting for all here)."""
+        return self.settings
 
     def _train(self, key: str, train, base: Delta | None, eval_sets) -> FinetuneResult:
         if key not in self._done:
@@ -42,10 +55,14 @@ class FictionalRuns:
                 self.model,
                 self.tokenizer,
                 train,
+                model_name=self.model_name,
+                settings=self.settings_for(key),
+                seed=self.data.seed,
                 base=base,
                 eval_sets=eval_sets,
+                progress=self.progress,
                 desc=f"{self.tag} {key}",
-                **self.common,
+                cache=self.cache,
             )
         return self._done[key]
 

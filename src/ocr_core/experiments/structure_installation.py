@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,12 +36,11 @@ from ocr_core.data.datasets import (
     SECOND_HOP_IMPLICATION,
 )
 from ocr_core.data.tables import DEFAULT_POOL
-from ocr_core.experiments.base import Settings, mean_sd, run_cached, train_on
+from ocr_core.experiments.base import Settings, final_mean_sd, run_cached
 from ocr_core.experiments.data_ordering import ORDERS, order_records
 from ocr_core.experiments.fictional import FictionalRuns
 from ocr_core.scoring.scores import extractive_scores, peak, score_table, template
 from ocr_core.store.results import RunDir
-from ocr_core.training.finetune import FinetuneResult, finetune
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
 VERSION = 1
@@ -117,43 +115,11 @@ class InstallationRuns(FictionalRuns):
     numbers; a rerun retrains (finished results are still reused)."""
 
     def __init__(self, *args, ocr_settings: Settings, cache: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.ocr_settings, self.cache = ocr_settings, cache
+        super().__init__(*args, cache=cache, **kwargs)
+        self.ocr_settings = ocr_settings
 
-    def _train(self, key, train, base, eval_sets) -> FinetuneResult:
-        if key not in self._done:
-            c = self.common
-            settings: Settings = self.ocr_settings if key.startswith("OCR") else c["settings"]
-            desc = f"{self.tag} {key}"
-            if self.cache:
-                self._done[key] = train_on(
-                    self.model,
-                    self.tokenizer,
-                    train,
-                    model_name=c["model_name"],
-                    settings=settings,
-                    seed=c["seed"],
-                    base=base,
-                    eval_sets=eval_sets,
-                    progress=c["progress"],
-                    desc=desc,
-                )
-                return self._done[key]
-            with base.applied(self.model) if base is not None and len(base) else nullcontext():
-                self._done[key] = finetune(
-                    self.model,
-                    self.tokenizer,
-                    train,
-                    lr=settings.lr,
-                    epochs=settings.epochs,
-                    batch_size=settings.batch_size,
-                    seed=c["seed"],
-                    trainable=settings.trainable(None),
-                    eval_sets=eval_sets,
-                    progress=c["progress"],
-                    desc=desc,
-                )
-        return self._done[key]
+    def settings_for(self, key: str) -> Settings:
+        return self.ocr_settings if key.startswith("OCR") else self.settings
 
 
 def run_installation(
@@ -187,8 +153,8 @@ def run_installation(
                 ocr_settings=ocr_settings or settings,
                 cache=cache_deltas,
                 progress=progress,
+                tag=f"{model_name} {hop} seed {seed}",
             )
-            runs.tag = f"{model_name} {hop} seed {seed}"
             base = dict(
                 experiment=EXPERIMENT,
                 model=model_name,
@@ -228,26 +194,19 @@ def installation_table(records: list[dict]) -> list[dict]:
     facts are trained, their fact rank after, and the structure stage's train facts and implications."""
     ranks = [r for r in records if r["record"] == "rank"]
 
-    def final(hop, order, stage, eval_set, first=False):
-        per_seed: dict[int, tuple[int, float]] = {}
-        for r in ranks:
-            if (r["hop"], r["order"], r["stage"], r["eval_set"]) == (hop, order, stage, eval_set):
-                s = r["seed"]
-                if s not in per_seed or (r["step"] < per_seed[s][0]) == first:
-                    per_seed[s] = (r["step"], r["mean_rank"])
-        return mean_sd([v for _, v in per_seed.values()]) if per_seed else (float("nan"), 0.0)
-
     rows = []
     for hop, order in dict.fromkeys((r["hop"], r["order"]) for r in ranks):
         row = dict(hop=hop, order=order, seeds=len({r["seed"] for r in ranks}))
         for label, args in [
-            ("fresh_implications.before", ("ocr", "test_implications", True)),
-            ("fresh_implications.after", ("ocr", "test_implications")),
-            ("fresh_facts.after", ("ocr", "test_facts")),
-            ("train_facts.after_structure", ("structure", "train_facts")),
-            ("train_implications.after_structure", ("structure", "train_implications")),
+            ("fresh_implications.before", ("ocr", "test_implications", "first")),
+            ("fresh_implications.after", ("ocr", "test_implications", "last")),
+            ("fresh_facts.after", ("ocr", "test_facts", "last")),
+            ("train_facts.after_structure", ("structure", "train_facts", "last")),
+            ("train_implications.after_structure", ("structure", "train_implications", "last")),
         ]:
-            row[label], row[label + ".sd"] = final(hop, order, *args)
+            stage, eval_set, which = args
+            match = dict(hop=hop, order=order, stage=stage, eval_set=eval_set)
+            row[label], row[label + ".sd"] = final_mean_sd(ranks, which, **match)
         rows.append(row)
     return rows
 
@@ -303,9 +262,8 @@ def installation(
 ) -> SeedRuns:
     """Run (or reuse) the installation experiment for one model: the structure stage at the model's two-phase
     (fictional) settings (`lr`, `epochs`), the fresh-subject OCR stage at its OCR-verification settings
-    (`ocr_lr`, `ocr_epochs`; defaults as in `verify`). Each
-    seed is its own cached run (about 17 min for SmolLM2-135M and 30 min for Gemma-3-270M on 2 CPU cores),
-    so an interrupted sweep over seeds resumes at the first unfinished seed."""
+    (`ocr_lr`, `ocr_epochs`; defaults as in `verify`). Each seed is its own cached run, so an interrupted
+    sweep over seeds resumes at the first unfinished seed."""
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings, fictional=True)
     ocr_settings = Settings.for_model(model_name, ocr_lr, ocr_epochs, batch_size, embeddings)
     runs = []

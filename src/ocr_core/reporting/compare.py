@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ocr_core.experiments.base import final_per_seed
+
 BANDS = ("low", "mid", "high")
 CHANCE = 9.5
 REPRODUCES, WEAKER, NOT = "reproduces", "weaker", "does not reproduce at this scale"
@@ -68,13 +70,13 @@ def ocr_word(before: float, after: float, chance: float = CHANCE) -> str:
 
 def _final_per_seed(ranks: list[dict], stage: str, eval_set: str) -> dict[tuple, dict[int, float]]:
     """{(model, hop, order): {seed: mean rank at the last step of `stage` on `eval_set`}}."""
-    last: dict[tuple, dict[int, tuple[int, float]]] = {}
-    for r in ranks:
-        if r["stage"] == stage and r["eval_set"] == eval_set:
-            seeds = last.setdefault((r["model"], r["hop"], r["order"]), {})
-            if r["seed"] not in seeds or r["step"] >= seeds[r["seed"]][0]:
-                seeds[r["seed"]] = (r["step"], r["mean_rank"])
-    return {key: {s: v for s, (_, v) in seeds.items()} for key, seeds in last.items()}
+    groups = dict.fromkeys((r["model"], r["hop"], r["order"]) for r in ranks)
+    out = {}
+    for model, hop, order in groups:
+        match = dict(model=model, hop=hop, order=order, stage=stage, eval_set=eval_set)
+        if per_seed := final_per_seed(ranks, "last", **match):
+            out[(model, hop, order)] = per_seed
+    return out
 
 
 def _mean(per_seed: dict[int, float]) -> float:
