@@ -9,7 +9,7 @@ NBVAL_CI := book/chapters/prior_knowledge.ipynb book/chapters/ocr_verification.i
             book/chapters/extractive_scores.ipynb book/chapters/model_scale.ipynb
 NBVAL_ALL := $(wildcard book/chapters/*.ipynb)
 
-.PHONY: setup book html run verify sweep gpu-check test nbval-all lint clean
+.PHONY: setup book html run verify sweep gpu-check test nbval-all lint lock clean
 
 setup:
 	@bash scripts/setup.sh
@@ -52,6 +52,10 @@ nbval-all: setup
 lint: setup
 	$(PY) -m ruff check src tests notebooks
 	$(PY) -m ruff format --check src tests
+
+# Accept a change of the code behind a version constant that computes the same (README "Keys").
+lock: setup
+	$(PY) -m ocr_core.tools.lock
 
 clean:
 	rm -rf $(RESULTS) _build .pytest_cache
