@@ -14,6 +14,7 @@ from ocr_core.arch.trainable import Trainable
 from ocr_core.data import Dataset, Example
 from ocr_core.models.loading import load_model, model_spec
 from ocr_core.models.placement import lost_update_fraction, of_model, resolve
+from ocr_core.store import events
 from ocr_core.store.results import RunDir
 from ocr_core.training.deltas import Delta
 from ocr_core.training.finetune import FinetuneResult, cached_finetune, finetune
@@ -93,7 +94,9 @@ def train_on(
     if not cache:
         kwargs.pop("model_name")
         with base.applied(model) if base is not None and len(base) else nullcontext():
-            return finetune(model, tokenizer, train, **kwargs)
+            result = finetune(model, tokenizer, train, **kwargs)
+        events.emit("finetune", result.seconds, model=model_name, steps=result.steps, cached=False, desc=desc)
+        return result
     if base is None or not len(base):
         return cached_finetune(model, tokenizer, train, **kwargs)
     with base.applied(model):
@@ -167,6 +170,7 @@ def run_cached(
     config = dict(config, weights=weights_id(model_name))
     run = RunDir(results, experiment, model_name, config, module=module, version=sys.modules[module].VERSION)
     if run.done and not force:
+        events.emit("result", experiment=experiment, model=model_name, reused=True)
         if progress:
             print(f"[ocr_core] reusing {run.path}", flush=True)
         return run
@@ -174,6 +178,7 @@ def run_cached(
     check_before_loading(model_name, placement, progress=progress)
     model, tokenizer = load_model(model_name, progress=progress, **placement.kwargs())
     run.write(compute(model, tokenizer))
+    events.emit("result", time.perf_counter() - started, experiment=experiment, model=model_name, reused=False)
     if progress:
         print(f"[ocr_core] {experiment} on {model_name}: {time.perf_counter() - started:.0f} s", flush=True)
     return run

@@ -152,13 +152,19 @@ def load_model(
     device_map: passed to transformers/accelerate for hub models (e.g. "auto" across GPUs).
     """
     from ocr_core.models.tiny import TINY_ARCHS, tiny_model
+    from ocr_core.store import events
 
+    with events.timed("load", model=name):
+        return _load(name, dtype, device, device_map, progress, TINY_ARCHS, tiny_model)
+
+
+def _load(name, dtype, device, device_map, progress, tiny_archs, tiny_model):
     device = device or default_device()
     if isinstance(dtype, str):
         dtype = getattr(torch, dtype)
     if name in EMBEDDED:
         model, tok = _load_embedded(name, dtype or torch.float32, device, progress)
-    elif name in TINY_ARCHS:
+    elif name in tiny_archs:
         model, tok = tiny_model(name)
         model = model.to(device=device, dtype=dtype or torch.float32)
     else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -41,6 +42,8 @@ NOTEBOOKS = (
 # Chapters that aggregate a sweep folder instead of taking `models` (the book runs the default sweep first).
 AGGREGATES = ("sweep",)
 EMBEDDED = ("gemma-3-270m", "smollm2-135m")
+# The committed profile of a cold build (`python -m ocr_core.tools.bench book`): the progress lines' ETA.
+PROFILE = Path("book") / "data" / "book_profile.json"
 
 
 def run_default_sweep(root: Path, results: str | None = None) -> str:
@@ -89,6 +92,56 @@ def build_html(root: Path) -> float:
     return time.perf_counter() - started
 
 
+def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict[str, float]:
+    """Execute `names` in order, with progress lines and an ETA (`reporting.progress`) from the work events the
+    kernels write, and write the build's profile to _build/book_profile.json (`reporting.profile`)."""
+    import resource
+
+    from ocr_core.reporting import profile
+    from ocr_core.reporting.progress import BuildMonitor, minutes
+    from ocr_core.store import events
+    from ocr_core.store.io import cache_root
+    from ocr_core.store.results import git_commit, provenance
+
+    build = root / "_build"
+    build.mkdir(exist_ok=True)
+    events_path = build / "book_events.jsonl"
+    events_path.unlink(missing_ok=True)
+    expected = profile.load(root / PROFILE).get("chapters", {})
+    saved = {k: os.environ.get(k) for k in ("OCR_CORE_EVENTS", "OCR_CORE_CHAPTER")}
+    os.environ["OCR_CORE_EVENTS"] = str(events_path)  # the kernels inherit it
+    timings: dict[str, float] = {}
+    disk = [cache_root(), root / (args.results or "results")]
+    started = time.perf_counter()
+    try:
+        with BuildMonitor(events_path, names, expected, disk) as monitor:
+            for i, name in enumerate(names):
+                monitor.chapter(i)
+                os.environ["OCR_CORE_CHAPTER"] = name
+                print(f"[book] {i + 1}/{len(names)} {name} ({', '.join(args.models)}) | {monitor.eta()}", flush=True)
+                extra = {k: v for k, v in (("results", args.results), ("seeds", args.seeds)) if v is not None}
+                timings[name] = execute(name, root, args.models, extra, args.chapters)
+                enforce_limit()
+                faults.point("chapter")
+                elapsed = minutes(time.perf_counter() - started)
+                print(f"[book] {name}: {timings[name]:.0f} s ({elapsed} elapsed)", flush=True)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    peak = dict(
+        disk_gb=round(monitor.peak_disk / 1e9, 2),
+        rss_gb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, 2),
+    )
+    meta = dict(models=list(args.models), seeds=args.seeds, commit=git_commit(), cpu=provenance()["cpu"])
+    rows = profile.summarize(events.read(events_path))
+    profile.write(build / "book_profile.json", rows=rows, chapters=timings, peak=peak, meta=meta)
+    print(f"[book] peak disk (cache + results) {peak['disk_gb']} GB, peak memory {peak['rss_gb']} GB", flush=True)
+    return timings
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ocr_core.reporting.book", description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(EMBEDDED))
@@ -104,13 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if not args.no_execute:
         names = args.only or NOTEBOOKS
-        for i, name in enumerate(names, 1):
-            print(f"[book] {i}/{len(names)} {name} ({', '.join(args.models)}) ...", flush=True)
-            extra = {k: v for k, v in (("results", args.results), ("seeds", args.seeds)) if v is not None}
-            timings[name] = execute(name, root, args.models, extra, args.chapters)
-            enforce_limit()
-            faults.point("chapter")
-            print(f"[book] {name}: {timings[name]:.0f} s (elapsed {time.perf_counter() - started:.0f} s)", flush=True)
+        timings.update(_execute_all(names, root, args))
     if not args.no_html:
         print("[book] jupyter-book build ...", flush=True)
         timings["jupyter-book build"] = build_html(root)

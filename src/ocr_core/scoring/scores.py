@@ -335,6 +335,15 @@ def extractive_scores(
     the per-sample reference to rounding of the counterfactual average). No pass depends on the
     counterfactuals: their outputs are gathered from the base pass.
     """
+    from ocr_core.store import events
+
+    with events.timed("scores", items=len(dataset.examples)):
+        return _extractive_scores(
+            model, tokenizer, dataset, delta, n_counterfactuals, seed, counterfactuals, batch_size
+        )
+
+
+def _extractive_scores(model, tokenizer, dataset, delta, n_counterfactuals, seed, counterfactuals, batch_size):
     device = next(model.parameters()).device
     option_ids = torch.tensor(validate(dataset, tokenizer), device=device)
     cfs = counterfactuals or sample_counterfactuals(dataset, n_counterfactuals, seed)

@@ -1,4 +1,5 @@
-"""Benchmarks that print ratios measured in one process: `python -m ocr_core.tools.bench scores|train [...]`.
+"""Benchmarks that print ratios measured in one process: `python -m ocr_core.tools.bench scores|train [...]`;
+and the book's profile: `python -m ocr_core.tools.bench book` (work and seconds per chapter and model).
 
 train: one finetuning step (forward, backward, fused Adam) on the fictional facts, with plain autograd
 against our `train_step.TrainStep` (persistent vocabulary-sized gradient buffers), with the embeddings
@@ -157,6 +158,42 @@ def bench_pinning(model_name: str, batch_size: int, steps: int, rounds: int = 2)
     return out
 
 
+def bench_book(models: list[str] | None, only: list[str] | None, events_file: str | None) -> int:
+    """Run the book's chapters (all, or `only`; no HTML) from whatever cache and results exist, print the
+    profile (per chapter and model: finetunes trained and reused, steps, evaluation and score passes, loads,
+    seconds) and commit it to book/data/book_profile.json. A cold profile needs an empty cache and results."""
+    import json
+    import shutil
+
+    from ocr_core.reporting import book, profile
+    from ocr_core.reporting.notebooks import repo_root
+    from ocr_core.store import events
+
+    root = repo_root()
+    built = root / "_build" / "book_profile.json"
+    if events_file:
+        rows = profile.summarize(events.read(events_file))
+        print(json.dumps(rows, indent=1))
+        return 0
+    argv = ["--no-html", *(["--models", *models] if models else []), *(["--only", *only] if only else [])]
+    status = book.main(argv)
+    data = profile.load(built)
+    for row in data.get("work", []):
+        print(
+            "{chapter:<24} {model:<14} finetunes {finetunes:>4} ({steps:>6} steps, {finetune_s:>7.0f} s) "
+            "reused {deltas_reused:>4}  evals {evals:>5} ({eval_s:>6.0f} s)  score passes {score_passes:>3} "
+            "({score_s:>5.0f} s)  loads {loads:>2} ({load_s:>4.0f} s)".format(**row)
+        )
+    for name, seconds in data.get("chapters", {}).items():
+        print(f"{name:<24} {seconds:8.0f} s")
+    print(f"peak: {data.get('peak')}")
+    target = root / book.PROFILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(built, target)
+    print(f"profile -> {target}")
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ocr_core.tools.bench", description=__doc__)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -176,7 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--steps", type=int, default=5)
+    p = sub.add_parser("book", help="run the book (make book) and commit its profile: work and seconds per chapter")
+    p.add_argument("--models", nargs="+", default=None)
+    p.add_argument("--only", nargs="+", default=None, help="these chapters only (the profile then covers them)")
+    p.add_argument("--events", default=None, help="only summarize this events file of a finished build")
     args = parser.parse_args(argv)
+    if args.what == "book":
+        return bench_book(args.models, args.only, args.events)
     if args.what == "pinning":
         out = bench_pinning(args.model, args.batch_size, args.steps)
         for key, pinned in out["pinned"]["steps"].items():

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from ocr_core.arch.trainable import Trainable
 from ocr_core.data import Dataset, Example
 from ocr_core.data.tokens import check_word_boundaries, encode
-from ocr_core.store import faults
+from ocr_core.store import events, faults
 from ocr_core.training.deltas import Delta
 from ocr_core.training.metrics import evaluate
 from ocr_core.training.train_step import TrainStep
@@ -109,6 +109,7 @@ def finetune(
             result.losses.append(total / len(examples))
             log(epoch)
             faults.point("epoch")
+            events.emit("epoch", time.perf_counter() - started, desc=desc, epoch=epoch, epochs=epochs)
             if progress:
                 ranks = {r["eval_set"]: round(r["mean_rank"], 2) for r in result.history if r["epoch"] == epoch}
                 bar.set_postfix(epoch=epoch, loss=round(result.losses[-1], 3), **ranks)
@@ -176,11 +177,15 @@ def cached_finetune(
 
         info = json.loads(meta.read_text())
         if info.get("sha256") == file_sha256(tensors):
+            events.emit("delta_reused", model=model_name, steps=info["steps"], saved_seconds=info["seconds"])
             return FinetuneResult(Delta.load(tensors), info["history"], info["losses"], info["seconds"], info["steps"])
         print(f"[ocr_core] cached delta {tensors} is damaged or unchecked: retraining it", flush=True)
         for f in (meta, tensors):
             f.unlink(missing_ok=True)
     result = finetune(model, tokenizer, train, eval_sets=eval_sets, **kwargs)
+    events.emit(
+        "finetune", result.seconds, model=model_name, steps=result.steps, cached=True, desc=kwargs.get("desc", "")
+    )
     make_room(4 * result.delta.numel(), folder)  # float32
     result.delta.save(tensors)
     # written last: an entry is whole only when its meta exists and its checksum matches the tensors

@@ -87,4 +87,7 @@ def mean_rank(model, tokenizer, dataset: Dataset, batch_size: int = 32) -> float
 
 def evaluate(model, tokenizer, eval_sets: dict[str, Dataset], batch_size: int = 32) -> dict[str, Sequence[int]]:
     """Per-example ranks for several named datasets."""
-    return {name: ranks(model, tokenizer, ds, batch_size).tolist() for name, ds in eval_sets.items()}
+    from ocr_core.store import events
+
+    with events.timed("eval", sets=len(eval_sets), items=sum(len(ds.examples) for ds in eval_sets.values())):
+        return {name: ranks(model, tokenizer, ds, batch_size).tolist() for name, ds in eval_sets.items()}

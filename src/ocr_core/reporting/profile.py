@@ -1,0 +1,82 @@
+"""The book build's profile: per chapter and model, the work done (finetunes trained and reused, training steps,
+evaluation and score passes, model loads, results computed and reused) and its seconds, from the work events
+of `ocr_core.store.events`; plus the build's wall time per chapter and its peak disk and memory.
+
+`make book` writes `_build/book_profile.json`; `python -m ocr_core.tools.bench book` runs the book and commits
+its profile to `book/data/book_profile.json`, which the progress lines use for their ETA.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+COUNTERS = (
+    "finetunes",
+    "steps",
+    "finetune_s",
+    "deltas_reused",
+    "reused_s",
+    "evals",
+    "eval_s",
+    "score_passes",
+    "score_s",
+    "loads",
+    "load_s",
+    "results",
+    "results_reused",
+)
+
+
+def _model(event: dict) -> str:
+    return str(event.get("model", "")).split("@", 1)[0]
+
+
+def summarize(events: Iterable[dict]) -> list[dict]:
+    """One row per (chapter, model): the COUNTERS. Evaluation and score passes have no model label; they are
+    attributed to the model whose finetune or result the same process last started."""
+    rows: dict[tuple[str, str], dict] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    current: dict[int, str] = {}
+    for e in events:
+        kind = e["kind"]
+        if "model" in e:
+            current[e["pid"]] = _model(e)
+        row = rows[(e.get("chapter", ""), _model(e) if "model" in e else current.get(e["pid"], ""))]
+        if kind == "finetune":
+            row["finetunes"] += 1
+            row["steps"] += e.get("steps", 0)
+            row["finetune_s"] += e["seconds"]
+        elif kind == "delta_reused":
+            row["deltas_reused"] += 1
+            row["reused_s"] += e.get("saved_seconds", 0.0)
+        elif kind == "eval":
+            row["evals"] += 1
+            row["eval_s"] += e["seconds"]
+        elif kind == "scores":
+            row["score_passes"] += 1
+            row["score_s"] += e["seconds"]
+        elif kind == "load":
+            row["loads"] += 1
+            row["load_s"] += e["seconds"]
+        elif kind == "result":
+            row["results_reused" if e.get("reused") else "results"] += 1
+    return [
+        dict(chapter=chapter, model=model, **{k: round(v, 1) if isinstance(v, float) else v for k, v in row.items()})
+        for (chapter, model), row in rows.items()
+        if chapter
+    ]
+
+
+def write(path: Path, *, rows: list[dict], chapters: dict[str, float], peak: dict[str, float], meta: dict) -> None:
+    """The profile file: chapter wall seconds, work rows, peak disk and memory, and what the build was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(meta=meta, chapters=chapters, peak=peak, work=rows), indent=1) + "\n")
+
+
+def load(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
