@@ -50,8 +50,10 @@ class FictionalRuns:
         return self.settings
 
     def _train(self, key: str, train, base: Delta | None, eval_sets) -> FinetuneResult:
+        """Train delta `key` once. With the delta cache on, a repeat reads it back from disk instead of keeping
+        every delta of the run in memory (1 GB each for Gemma-3-270M); without, results are kept here."""
         if key not in self._done:
-            self._done[key] = train_on(
+            result = train_on(
                 self.model,
                 self.tokenizer,
                 train,
@@ -64,6 +66,9 @@ class FictionalRuns:
                 desc=f"{self.tag} {key}",
                 cache=self.cache,
             )
+            if not self.cache:
+                self._done[key] = result
+            return result
         return self._done[key]
 
     def w_f(self) -> FinetuneResult:
