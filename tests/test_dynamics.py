@@ -201,3 +201,17 @@ def test_verification_freezing_and_scores_share_the_facts_delta(tiny_llama, tmp_
     assert len(list(folder.glob("*.safetensors"))) == 1
     run_freezing(model, tok, settings=SETTINGS, **kwargs)
     assert len(list(folder.glob("*.safetensors"))) == 3  # the full finetune was reused; two frozen variants added
+
+
+def test_cached_two_phase_runs_hold_no_delta_in_memory_and_give_the_same_deltas(tiny_llama):
+    """With the delta cache, a repeated delta is read back from disk (equal bit for bit), not kept in memory."""
+    model, tok = tiny_llama
+    data = fictional(0)
+    cached = FictionalRuns(model, tok, data, model_name="tiny-llama", settings=SETTINGS, progress=False)
+    first = cached.w_fi()
+    again = cached.w_fi()
+    assert cached._done == {} and again.delta.content_hash() == first.delta.content_hash()
+    assert again.history == first.history
+    kept = FictionalRuns(model, tok, data, model_name="tiny-llama", settings=SETTINGS, progress=False, cache=False)
+    assert kept.w_fi().delta.content_hash() == first.delta.content_hash()
+    assert set(kept._done) == {"W_F", "W_FI"}
