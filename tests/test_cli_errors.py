@@ -141,7 +141,7 @@ def test_debug_shows_the_traceback(offline, tmp_path, args, env):
 def test_model_that_does_not_fit_is_one_line(monkeypatch, capsys, tmp_path):
     """MemoryPlanError through the same handler (in-process: the free memory is made to be 1 MiB)."""
     from ocr_core import cli
-    from ocr_core.models.loading import memory
+    from ocr_core.models import memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda device: 2**20)
     monkeypatch.setenv("OCR_CORE_DEVICE", "cpu")  # restored afterwards (main exports --device to the environment)
@@ -153,7 +153,7 @@ def test_model_that_does_not_fit_is_one_line(monkeypatch, capsys, tmp_path):
 
 
 def test_reachability_probe_goes_through_the_proxy(monkeypatch):
-    from ocr_core.models.loading import hub
+    from ocr_core.models import hub
 
     for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "NO_PROXY", "no_proxy", "HF_ENDPOINT"):
         monkeypatch.delenv(key, raising=False)

@@ -132,7 +132,7 @@ def test_killed_dequantization_leaves_no_model_and_reruns(tmp_path):
 
 
 def test_model_cache_with_a_wrong_checksum_is_rebuilt(tmp_path):
-    from ocr_core.models.loading import loading as models
+    from ocr_core.models import loading as models
     from ocr_core.store.io import file_sha256
 
     target = tmp_path / "m"
