@@ -23,7 +23,7 @@ html: setup
 run: book
 
 verify: setup
-	$(PY) -m ocr_core verify --model $(MODELS) --results $(RESULTS)
+	$(PY) -m ocr_core ocr-verification --model $(MODELS) --results $(RESULTS)
 
 # The book's default sweep (smollm2-135m, 2 lrs x 2 epochs; resumable). Other grids: python -m ocr_core sweep -h
 sweep: setup

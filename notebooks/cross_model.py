@@ -14,8 +14,9 @@
 # %% [markdown]
 # # Across models: one line per model
 #
-# The headline number of every experiment, per model, at each model's default settings (finished results
-# are reused; a model without results is run). Mean ranks: 0 = best, chance 9.5.
+# The headline number of every experiment, per model, at each model's default settings, read from the
+# experiment chapters' finished results (this page never trains: a missing result stops it with the command
+# that computes it). Mean ranks: 0 = best, chance 9.5.
 
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]

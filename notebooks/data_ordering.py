@@ -31,11 +31,11 @@ results = "results"
 # %%
 import pandas as pd
 
+from ocr_core.experiments.base import per_model
 from ocr_core.experiments.data_ordering import ordering, ordering_table
 from ocr_core.experiments.params import check_params
 from ocr_core.reporting.charts import rank_trajectories
 from ocr_core.reporting.notebooks import setup_notebook
-from ocr_core.reporting.summary import per_model
 
 setup_notebook()
 models, lr, epochs, seeds, results = check_params(models=models, lr=lr, epochs=epochs, seeds=seeds, results=results)

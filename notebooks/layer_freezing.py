@@ -31,11 +31,11 @@ data = None  # your own hop files (.csv/.json, README "Your own facts") instead 
 # %%
 import pandas as pd
 
+from ocr_core.experiments.base import per_model
 from ocr_core.experiments.layer_freezing import freezing, freezing_table
 from ocr_core.experiments.params import check_params
 from ocr_core.reporting.charts import grouped_bars
 from ocr_core.reporting.notebooks import setup_notebook
-from ocr_core.reporting.summary import per_model
 
 setup_notebook()
 models, lr, epochs, seeds, split, results, data = check_params(

@@ -22,7 +22,7 @@
 # (`ocr_core.models.memory`): it says which GPU each run needs.
 
 # %% tags=["parameters"]
-models = ["gemma-3-270m", "smollm2-135m"]  # measured here (cached results reused)
+models = ["gemma-3-270m", "smollm2-135m"]  # read from their OCR-verification chapter's finished results
 paper_models = None  # None: every paper model in ocr_core.models.presets.PAPER_MODELS (rows filled from result files)
 seeds = [0, 1, 2]
 results = "results"

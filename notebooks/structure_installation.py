@@ -40,11 +40,11 @@ results = "results"
 import altair as alt
 import pandas as pd
 
+from ocr_core.experiments.base import per_model
 from ocr_core.experiments.params import check_params
 from ocr_core.experiments.structure_installation import installation, installation_table, score_peaks
 from ocr_core.reporting.charts import rank_trajectories, score_heatmap
 from ocr_core.reporting.notebooks import setup_notebook
-from ocr_core.reporting.summary import per_model
 
 setup_notebook()
 models, lr, epochs, ocr_lr, ocr_epochs, seeds, results = check_params(

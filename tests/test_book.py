@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ocr_core.reporting.book import AGGREGATES, NOTEBOOKS
+from ocr_core.reporting.book import NOTEBOOKS, SWEEP_CHAPTERS
 from ocr_core.reporting.compare import NOT, REPRODUCES, WEAKER, band, r2_verdict, table_rows, verdict
 from ocr_core.reporting.notebooks import repo_root
 from ocr_core.tools.checked import checked_outputs
@@ -27,7 +27,7 @@ def test_notebook_source_starts_with_parameters_and_calls_ocr_core(name):
     nb = jupytext.read(ROOT / "notebooks" / f"{name}.py")
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "parameters" in code[0].metadata.get("tags", []), "the first code cell must be papermill's parameters"
-    assert ("sweep_dir = " if name in AGGREGATES else "models = [") in code[0].source
+    assert ("sweep_dir = " if name in SWEEP_CHAPTERS else "models = [") in code[0].source
     assert "setup_notebook()" in code[1].source and "ocr_core" in code[1].source
     assert any("NBVAL_CHECK_OUTPUT" in c.source for c in code), "no result cell is checked by nbval"
 
@@ -86,7 +86,7 @@ def _executed_models(path: Path) -> list[str]:
 def test_executed_chapters_hold_checked_numbers_for_every_model(name):
     """Each chapter was executed for real models (not tiny test models) and prints numbers for each."""
     path = CHAPTERS / f"{name}.ipynb"
-    if name in AGGREGATES:
+    if name in SWEEP_CHAPTERS:
         from ocr_core.reporting.sweep import DEFAULT_GRID
 
         models = DEFAULT_GRID["models"]
@@ -103,7 +103,7 @@ def test_executed_chapters_hold_checked_numbers_for_every_model(name):
 def test_chapters_default_to_both_embedded_models():
     import jupytext
 
-    for name in (n for n in NOTEBOOKS if n not in AGGREGATES):
+    for name in (n for n in NOTEBOOKS if n not in SWEEP_CHAPTERS):
         nb = jupytext.read(ROOT / "notebooks" / f"{name}.py")
         params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
         assert 'models = ["gemma-3-270m", "smollm2-135m"]' in params.source, name

@@ -21,17 +21,19 @@ def test_every_experiment_runs_on_every_paper_architecture(tmp_path):
     assert all(r["records"] > 0 for r in rows)
     assert {r["experiment"] for r in rows} == {
         "prior_knowledge",
-        "verify",
-        "scores",
-        "freezing",
-        "ordering",
-        "grafting",
-        "localization",
+        "ocr_verification",
+        "extractive_scores",
+        "layer_freezing",
+        "data_ordering",
+        "weight_grafting",
+        "grafting_localization",
     }
 
 
 def test_check_exits_nonzero_when_an_experiment_fails(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("OCR_CORE_DEVICE", "cpu")  # main() sets both; monkeypatch restores them afterwards
     monkeypatch.setenv("OCR_CORE_DTYPE", "float32")
-    assert main(["--models", "no-such-model", "--device", "cpu", "--dtype", "float32", "--only", "verify"]) == 1
+    assert (
+        main(["--models", "no-such-model", "--device", "cpu", "--dtype", "float32", "--only", "ocr_verification"]) == 1
+    )
     assert "0 of 1 passed" in capsys.readouterr().out

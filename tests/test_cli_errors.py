@@ -72,7 +72,7 @@ WAYS_OUT = ("gemma-3-270m", "smollm2-135m", "tiny-llama", "local folder", "HF_HO
 
 
 def test_typo_model_fails_fast_and_names_the_alternatives(offline, baseline, tmp_path):
-    done, seconds = _cli(offline, "verify", "--model", "gemma-9000", "--results", str(tmp_path))
+    done, seconds = _cli(offline, "ocr-verification", "--model", "gemma-9000", "--results", str(tmp_path))
     line = _fails_clearly(done, seconds, baseline, "argument --model: model 'gemma-9000'", *WAYS_OUT)
     assert "did you mean 'gemma-3-270m'?" in line
 
@@ -81,16 +81,22 @@ def test_typo_model_fails_fast_and_names_the_alternatives(offline, baseline, tmp
     "args, prefix",
     [
         # any hub id: refused by the argument check
-        (["verify", "--model", "someorg/some-model"], "ocr_core: error: argument --model: model 'someorg/some-model'"),
+        (
+            ["ocr-verification", "--model", "someorg/some-model"],
+            "ocr_core: error: argument --model: model 'someorg/some-model'",
+        ),
         # one of the paper's models passes the argument check (its results may come from a GPU machine) and is
         # refused by the memory planner, the first step that needs its files
-        (["verify", "--model", "meta-llama/Meta-Llama-3-8B"], "ocr_core: error: model 'meta-llama/Meta-Llama-3-8B'"),
+        (
+            ["ocr-verification", "--model", "meta-llama/Meta-Llama-3-8B"],
+            "ocr_core: error: model 'meta-llama/Meta-Llama-3-8B'",
+        ),
         (["plan", "--model", "meta-llama/Meta-Llama-3-8B"], "ocr_core: error: model 'meta-llama/Meta-Llama-3-8B'"),
     ],
     ids=["any-hub-id", "paper-model-verify", "paper-model-plan"],
 )
 def test_uncached_hub_id_fails_fast_offline(offline, baseline, tmp_path, args, prefix):
-    extra = ["--results", str(tmp_path), "--quiet"] if args[0] == "verify" else []
+    extra = ["--results", str(tmp_path), "--quiet"] if args[0] == "ocr-verification" else []
     done, seconds = _cli(offline, *args, *extra)
     line = _fails_clearly(done, seconds, baseline, "not in the Hugging Face cache", *WAYS_OUT)
     assert line.startswith(prefix), line
@@ -110,14 +116,18 @@ def test_uncached_hub_id_fails_fast_offline(offline, baseline, tmp_path, args, p
 def test_bad_settings_fail_before_loading(offline, baseline, tmp_path, args, expected):
     # Cheap valid settings first (the bad one overrides them), so that a missing check costs seconds, not minutes.
     cheap = ["--model", "tiny-llama", "--seeds", "0", "--epochs", "1", "--hops", "first_hop", "--quiet"]
-    done, seconds = _cli(offline, "verify", *cheap, *args, "--results", str(tmp_path))
+    done, seconds = _cli(offline, "ocr-verification", *cheap, *args, "--results", str(tmp_path))
     _fails_clearly(done, seconds, baseline, expected)
     assert not any(tmp_path.iterdir()), "a run started"
 
 
 @pytest.mark.parametrize(
     "args, env",
-    [(["--debug", "verify"], {}), (["verify", "--debug"], {}), (["verify"], {"OCR_CORE_DEBUG": "1"})],
+    [
+        (["--debug", "ocr-verification"], {}),
+        (["ocr-verification", "--debug"], {}),
+        (["ocr-verification"], {"OCR_CORE_DEBUG": "1"}),
+    ],
     ids=["global-flag", "command-flag", "environment"],
 )
 def test_debug_shows_the_traceback(offline, tmp_path, args, env):
@@ -131,11 +141,11 @@ def test_debug_shows_the_traceback(offline, tmp_path, args, env):
 def test_model_that_does_not_fit_is_one_line(monkeypatch, capsys, tmp_path):
     """MemoryPlanError through the same handler (in-process: the free memory is made to be 1 MiB)."""
     from ocr_core import cli
-    from ocr_core.models.loading import memory
+    from ocr_core.models import memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda device: 2**20)
     monkeypatch.setenv("OCR_CORE_DEVICE", "cpu")  # restored afterwards (main exports --device to the environment)
-    status = cli.main(["verify", "--model", "tiny-llama", "--results", str(tmp_path), "--quiet"])
+    status = cli.main(["ocr-verification", "--model", "tiny-llama", "--results", str(tmp_path), "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2 and len(err) == 1, err
     assert err[0].startswith("ocr_core: error: memory plan: needs ") and "this machine's memory has 0.0 GiB" in err[0]
@@ -143,7 +153,7 @@ def test_model_that_does_not_fit_is_one_line(monkeypatch, capsys, tmp_path):
 
 
 def test_reachability_probe_goes_through_the_proxy(monkeypatch):
-    from ocr_core.models.loading import hub
+    from ocr_core.models import hub
 
     for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "NO_PROXY", "no_proxy", "HF_ENDPOINT"):
         monkeypatch.delenv(key, raising=False)

@@ -177,14 +177,16 @@ def test_every_subcommand_parses():
 
     parser = build_parser()
     for argv in (
-        ["verify", "--seeds", "1"],
-        ["scores", "--seed", "2"],
+        ["ocr-verification", "--seeds", "1"],
+        ["extractive-scores", "--seed", "2"],
         ["lr-sweep", "--lrs", "1e-4"],
-        ["freezing"],
-        ["ordering"],
-        ["grafting"],
-        ["localization"],
+        ["layer-freezing"],
+        ["data-ordering"],
+        ["weight-grafting"],
+        ["grafting-localization"],
         ["dynamics", "--epochs", "3"],
+        ["structure-installation"],
+        ["prior-knowledge"],
         ["models"],
     ):
         args = parser.parse_args(argv)

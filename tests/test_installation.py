@@ -126,8 +126,8 @@ def test_uncached_runs_match_cached_ones_and_write_no_deltas(tiny_llama, tmp_pat
 def test_cli_runs_installation_and_prints_its_table(tmp_path, capsys):
     from ocr_core.cli import main
 
-    args = ["installation", "--model", "tiny-llama", "--lr", "2e-3", "--epochs", "1", "--seeds", "0"]
+    args = ["structure-installation", "--model", "tiny-llama", "--lr", "2e-3", "--epochs", "1", "--seeds", "0"]
     assert main([*args, "--results", str(tmp_path), "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "== installation, tiny-llama" in out and "fresh_implications.after" in out
+    assert "== structure_installation, tiny-llama" in out and "fresh_implications.after" in out
     assert len(list((tmp_path / "structure_installation").rglob("DONE"))) == 1

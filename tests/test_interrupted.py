@@ -16,7 +16,7 @@ import pytest
 from cli_output import one_error_line
 
 ROOT = Path(__file__).resolve().parents[1]
-VERIFY = ["verify", "--model", "tiny-llama", "--epochs", "2", "--seeds", "0", "--quiet"]
+VERIFY = ["ocr-verification", "--model", "tiny-llama", "--epochs", "2", "--seeds", "0", "--quiet"]
 
 
 def _run(args: list[str], cache: Path, results: Path | None = None, kill_at: str | None = None, **kw):

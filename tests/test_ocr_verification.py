@@ -60,7 +60,7 @@ def test_cli_writes_results(tmp_path):
             sys.executable,
             "-m",
             "ocr_core",
-            "verify",
+            "ocr-verification",
             "--model",
             "tiny-olmo",
             "--epochs",

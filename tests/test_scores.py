@@ -208,7 +208,7 @@ def test_scores_cli_writes_a_table(tmp_path, monkeypatch):
             sys.executable,
             "-m",
             "ocr_core",
-            "scores",
+            "extractive-scores",
             "--model",
             "tiny-olmo",
             "--epochs",

@@ -57,7 +57,7 @@ EXAMPLE_KEY = [dict(name="my_hop", sha256=load_hop_file(EXAMPLE).digest())]
 
 def test_example_runs_end_to_end_from_the_command_line(tmp_path):
     results = tmp_path / "results"
-    done = _cli("verify", *TINY, "--seeds", "0", "--data", str(EXAMPLE), "--results", str(results))
+    done = _cli("ocr-verification", *TINY, "--seeds", "0", "--data", str(EXAMPLE), "--results", str(results))
     assert done.returncode == 0, done.stderr[-3000:]
     assert "my_hop" in done.stdout and "first_hop" not in done.stdout, done.stdout
     config, records = _records(results, "ocr_verification")
@@ -74,7 +74,7 @@ def test_data_together_with_named_built_in_hops(tmp_path):
     """--data replaces the built-in hops unless --hops names some: then both run, built-in first."""
     results = tmp_path / "results"
     args = ("--seeds", "0", "--hops", "first_hop", "--data", str(EXAMPLE), "--results", str(results))
-    done = _cli("verify", *TINY, *args)
+    done = _cli("ocr-verification", *TINY, *args)
     assert done.returncode == 0, done.stderr[-3000:]
     config, records = _records(results, "ocr_verification")
     assert config["hops"] == ["first_hop"] and config["data"] == EXAMPLE_KEY
@@ -83,7 +83,7 @@ def test_data_together_with_named_built_in_hops(tmp_path):
 
 def test_scores_take_data(tmp_path):
     results = tmp_path / "results"
-    done = _cli("scores", *TINY, "--counterfactuals", "2", "--data", str(EXAMPLE), "--results", str(results))
+    done = _cli("extractive-scores", *TINY, "--counterfactuals", "2", "--data", str(EXAMPLE), "--results", str(results))
     assert done.returncode == 0, done.stderr[-3000:]
     config, records = _records(results, "extractive_scores")
     assert config["data"] == EXAMPLE_KEY and config["hops"] == [] and config["n_counterfactuals"] == 2
@@ -96,7 +96,7 @@ def test_scores_take_data(tmp_path):
 
 def test_freezing_takes_data(tmp_path):
     results = tmp_path / "results"
-    done = _cli("freezing", *TINY, "--seeds", "0", "--data", str(EXAMPLE), "--results", str(results))
+    done = _cli("layer-freezing", *TINY, "--seeds", "0", "--data", str(EXAMPLE), "--results", str(results))
     assert done.returncode == 0, done.stderr[-3000:]
     assert "my_hop.implication" in done.stdout, done.stdout
     config, records = _records(results, "layer_freezing")
@@ -266,13 +266,13 @@ def test_wrong_file_is_one_line_naming_the_row_before_training(case, tmp_path, c
     bad.write_text(content, encoding="utf-8")
     results = tmp_path / "results"
     started = time.perf_counter()
-    done = _cli("verify", *TINY, "--seeds", "0", "--data", str(bad), "--results", str(results), cache=cache)
+    done = _cli("ocr-verification", *TINY, "--seeds", "0", "--data", str(bad), "--results", str(results), cache=cache)
     line = _fails_with_one_line(done, [f.replace("{dir}", str(tmp_path)) for f in fragments])
     print(f"{case} ({time.perf_counter() - started:.1f} s): {line}")
     assert not results.exists() and not (cache / "deltas").exists()
 
 
-@pytest.mark.parametrize("command", ["scores", "freezing"])
+@pytest.mark.parametrize("command", ["extractive-scores", "layer-freezing"])
 def test_scores_and_freezing_check_their_data_too(command, tmp_path, cache):
     name, content, fragments = BAD_FILES["implication-without-fact"]
     bad = tmp_path / name
@@ -285,19 +285,27 @@ def test_too_few_counterfactuals_for_the_scores(tmp_path, cache):
     """Each of the 12 implications has 11 others with a different subject and answer: 12 cannot be sampled."""
     results = tmp_path / "results"
     done = _cli(
-        "scores", *TINY, "--counterfactuals", "12", "--data", str(EXAMPLE), "--results", str(results), cache=cache
+        "extractive-scores",
+        *TINY,
+        "--counterfactuals",
+        "12",
+        "--data",
+        str(EXAMPLE),
+        "--results",
+        str(results),
+        cache=cache,
     )
     line = _fails_with_one_line(done, [f"{EXAMPLE} line 3: {MARA_IMPL} -> 'Portugal'", "only 11 other implications"])
     assert "12" in line and not results.exists()
 
 
 def test_missing_file_and_shared_names(tmp_path, cache):
-    done = _cli("verify", *TINY, "--data", str(tmp_path / "nope.csv"), cache=cache)
+    done = _cli("ocr-verification", *TINY, "--data", str(tmp_path / "nope.csv"), cache=cache)
     _fails_with_one_line(done, [f"argument --data: no file '{tmp_path / 'nope.csv'}'"])
     (tmp_path / "a").mkdir()
     copy = tmp_path / "a" / "my_hop.csv"
     copy.write_text(EXAMPLE.read_text())
-    done = _cli("verify", *TINY, "--data", str(EXAMPLE), str(copy), cache=cache)
+    done = _cli("ocr-verification", *TINY, "--data", str(EXAMPLE), str(copy), cache=cache)
     _fails_with_one_line(done, ["argument --data: hop files share the name 'my_hop'"])
 
 

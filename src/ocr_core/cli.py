@@ -98,113 +98,28 @@ def _embeddings(args: argparse.Namespace) -> bool | None:
     return None if args.embeddings is None else args.embeddings == "train"
 
 
-def _verify(args: argparse.Namespace) -> int:
-    from ocr_core.experiments.ocr_verification import format_summary, summarize_ocr, verify
-
-    for model in args.model:
-        started = time.perf_counter()
-        run = verify(
-            model,
-            lr=args.lr,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            embeddings=_embeddings(args),
-            seeds=args.seeds,
-            hops=args.hops,
-            data=args.data,
-            results=args.results,
-            force=args.force,
-            progress=not args.quiet,
-        )
-        print(format_summary(summarize_ocr(run.records())))
-        print(f"[ocr_core] {model}: results in {run.path} ({time.perf_counter() - started:.0f} s)", flush=True)
-    return 0
-
-
-def _scores(args: argparse.Namespace) -> int:
+def _experiment(args: argparse.Namespace) -> int:
+    """Run (or reuse) one experiment, or the `dynamics` group, for each model and print its table."""
     import pandas as pd
 
-    from ocr_core.experiments.extractive_scores import scores, summarize_scores
+    from ocr_core.experiments.registry import EXPERIMENTS, get
 
+    group = [e for e in EXPERIMENTS if e.dynamics] if args.command == "dynamics" else [get(args.command)]
+    # Every parsed option by its entry function's parameter name; each entry takes those it has (Experiment.call).
+    options = {k: v for k, v in vars(args).items() if k not in ("command", "func", "argv", "debug", "model", "quiet")}
+    if "embeddings" in options:
+        options["embeddings"] = _embeddings(args)
+    if "counterfactuals" in options:
+        options["n_counterfactuals"] = options.pop("counterfactuals")
     for model in args.model:
-        started = time.perf_counter()
-        run = scores(
-            model,
-            hops=args.hops,
-            data=args.data,
-            lr=args.lr,
-            epochs=args.epochs,
-            embeddings=_embeddings(args),
-            seed=args.seed,
-            n_counterfactuals=args.counterfactuals,
-            results=args.results,
-            force=args.force,
-            progress=not args.quiet,
-        )
-        with pd.option_context("display.width", 200, "display.max_columns", 20):
-            print(summarize_scores(pd.DataFrame(run.records())).to_string(index=False))
-        print(f"[ocr_core] {model}: score table in {run.path} ({time.perf_counter() - started:.0f} s)", flush=True)
-    return 0
-
-
-DYNAMICS = ("freezing", "ordering", "grafting", "localization")
-
-
-def _dynamics(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from ocr_core.experiments import freezing, grafting, installation, localization, ordering
-
-    experiments = {
-        "installation": (installation.installation, installation.installation_table),
-        "freezing": (freezing.freezing, freezing.freezing_table),
-        "ordering": (ordering.ordering, ordering.ordering_table),
-        "grafting": (grafting.grafting, grafting.grafting_table),
-        "localization": (localization.localization, localization.localization_table),
-    }
-    names = DYNAMICS if args.command == "dynamics" else (args.command,)
-    hops = {k: getattr(args, k) for k in ("hops", "data") if hasattr(args, k)}  # freezing's own options
-    for model in args.model:
-        for name in names:
-            run_fn, table_fn = experiments[name]
+        for experiment in group:
             started = time.perf_counter()
-            run = run_fn(
-                model,
-                lr=args.lr,
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-                embeddings=_embeddings(args),
-                seeds=args.seeds,
-                results=args.results,
-                force=args.force,
-                progress=not args.quiet,
-                **hops,
-            )
+            run = experiment.call(model, **options, progress=not args.quiet)
             with pd.option_context("display.width", 250, "display.max_columns", 30, "display.precision", 2):
-                print(f"== {name}, {model}")
-                print(pd.DataFrame(table_fn(run.records())).to_string(index=False))
-            print(f"[ocr_core] {name} on {model}: {run.path} ({time.perf_counter() - started:.0f} s)", flush=True)
-    return 0
-
-
-def _lr_sweep(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from ocr_core.experiments.lr_sweep import lr_sweep, sweep_table
-
-    for model in args.model:
-        run = lr_sweep(
-            model,
-            lrs=args.lrs,
-            epochs=args.epochs,
-            embeddings=_embeddings(args),
-            seed=args.seed,
-            results=args.results,
-            force=args.force,
-            progress=not args.quiet,
-        )
-        print(f"== lr sweep, {model}, {args.epochs} epochs per phase")
-        print(pd.DataFrame(sweep_table(run.records())).to_string(index=False))
+                print(f"== {experiment.name}, {model}")
+                print(pd.DataFrame(experiment.rows(run.records())).to_string(index=False))
+            seconds = time.perf_counter() - started
+            print(f"[ocr_core] {experiment.name} on {model}: {run.path} ({seconds:.0f} s)", flush=True)
     return 0
 
 
@@ -254,27 +169,37 @@ def _hop_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _subcommand(
-    sub, name: str, help: str, func, *, settings: bool = True, seeds: bool = True
-) -> argparse.ArgumentParser:
-    """A subcommand with the options every experiment shares."""
+# The options of `dynamics`: those its four experiments share (ocr_core.experiments.registry.OPTION_GROUPS).
+_DYNAMICS = ("settings", "seeds")
+
+
+def _subcommand(sub, name: str, help: str, func, options: tuple[str, ...]) -> argparse.ArgumentParser:
+    """A subcommand with the options every experiment shares and its own option groups
+    (ocr_core.experiments.registry.OPTION_GROUPS)."""
     p = sub.add_parser(name, help=help)
     p.add_argument("--model", nargs="+", default=[DEFAULT_MODEL], help="model names, HF ids or paths")
-    if settings:
+    if "settings" in options:
         p.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's recommended)")
         p.add_argument("--epochs", type=int, default=None, help="epochs (default: the model's recommended)")
         p.add_argument("--batch-size", type=int, default=None)
-    if settings or name == "lr-sweep":
+    if "settings" in options or "embeddings" in options:
         p.add_argument(
             "--embeddings",
             choices=["train", "freeze"],
             default=None,
             help="train or freeze the input embedding and output layer (default: the model's recommended)",
         )
-    if seeds:
+    if "seeds" in options:
         p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    else:
+    if "seed" in options:
         p.add_argument("--seed", type=int, default=0)
+    if "counterfactuals" in options:
+        p.add_argument("--counterfactuals", type=int, default=10, help="counterfactual prompts per test item")
+    if "lrs" in options:
+        p.add_argument("--lrs", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3])
+        p.add_argument("--epochs", type=int, default=5)
+    if "hops" in options:
+        _hop_options(p)
     p.add_argument("--results", default="results", help="results directory")
     _placement_options(p)
     p.add_argument("--force", action="store_true", help="rerun even if finished results exist")
@@ -284,6 +209,7 @@ def _subcommand(
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ocr_core.experiments.registry import EXPERIMENTS
     from ocr_core.reporting.sweep import DEFAULT_DIR, DEFAULT_GRID, SWEEPABLE
 
     parser = _Parser(prog="ocr_core", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -292,33 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("models", help="list the embedded and tiny models").set_defaults(func=_models)
 
-    p = _subcommand(sub, "verify", "OCR verification: finetune on facts, rank implications", _verify)
-    _hop_options(p)
-    p = _subcommand(sub, "scores", "extractive scores after finetuning each hop's facts", _scores, seeds=False)
-    p.add_argument("--counterfactuals", type=int, default=10, help="counterfactual prompts per test item")
-    _hop_options(p)
-    p = _subcommand(
-        sub,
-        "lr-sweep",
-        "learning-rate sweep on the fictional relations (W_F, then W_{F,I})",
-        _lr_sweep,
-        settings=False,
-        seeds=False,
-    )
-    p.add_argument("--lrs", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3])
-    p.add_argument("--epochs", type=int, default=5)
-    helps = dict(
-        freezing="layer freezing (pre and post, early and late blocks)",
-        ordering="data ordering on the fictional relations, then test-name OCR",
-        grafting="weight grafting of W_{F,I} onto counterfactual facts",
-        localization="informative(W_{F,I}) vs downstream(OCR) per component",
-        dynamics="all four training-dynamics experiments",
-        installation="beyond the paper: install a structure on real templates, then fresh-name OCR",
-    )
-    for name, text in helps.items():
-        p = _subcommand(sub, name, text, _dynamics)
-        if name == "freezing":
-            _hop_options(p)
+    for experiment in EXPERIMENTS:
+        _subcommand(sub, experiment.cli, experiment.title, _experiment, experiment.options)
+    dynamics = ", ".join(e.cli for e in EXPERIMENTS if e.dynamics)
+    _subcommand(sub, "dynamics", f"the four training-dynamics experiments: {dynamics}", _experiment, _DYNAMICS)
     p = sub.add_parser("sweep", help="a grid of models x lr x epochs x seeds over a book notebook")
     p.add_argument("--model", nargs="+", default=DEFAULT_GRID["models"], help="model names, HF ids or paths")
     p.add_argument("--lrs", type=float, nargs="+", default=DEFAULT_GRID["lrs"])

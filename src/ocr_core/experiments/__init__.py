@@ -1,1 +1,2 @@
-"""The experiments: one module each (a `run` entry, a tidy table, its VERSION), listed in `registry`."""
+"""The experiments: one module each (an entry function that runs or reuses it, a records -> rows table, its
+VERSION and EXPERIMENT name), each listed once in `registry`."""

@@ -5,13 +5,15 @@ from __future__ import annotations
 import statistics
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ocr_core.arch.trainable import Trainable
 from ocr_core.data import Dataset, Example
+from ocr_core.errors import UserError
 from ocr_core.models.loading import load_model, model_spec
 from ocr_core.models.placement import lost_update_fraction, of_model, resolve
 from ocr_core.store import events
@@ -145,6 +147,46 @@ def final_mean_sd(records: Sequence[dict], which: str = "last", **match) -> tupl
     return mean_sd(list(per_seed.values())) if per_seed else (float("nan"), 0.0)
 
 
+class MissingResultError(UserError):
+    """A result that reporting reads (under `read_only()`) has not been computed; the message gives the command
+    that computes it."""
+
+    def __init__(self, experiment: str, model: str, command: str, path: Path):
+        self.experiment, self.model, self.command, self.path = experiment, model, command, path
+        super().__init__(
+            f"no finished {experiment} result for {model} (expected in {path}); reporting only reads results, "
+            f"so compute it first: {command}"
+        )
+
+
+_read_only: ContextVar[bool] = ContextVar("read_only", default=False)
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """Within this block `run_cached` only reads: a finished result is returned as always, a missing one raises
+    MissingResultError (naming the command that computes it) instead of loading the model. Reporting (the
+    aggregate chapters, `ocr_core.reporting`) reads the experiments' results this way and never trains."""
+    token = _read_only.set(True)
+    try:
+        yield
+    finally:
+        _read_only.reset(token)
+
+
+def per_model(fn, table_fn, models: Sequence[str], **kwargs):
+    """Run (or reuse) experiment entry `fn` for each model (quietly); returns every record and `table_fn`'s rows
+    for each model, with a `model` column, in one frame. What an experiment's chapter runs."""
+    import pandas as pd
+
+    records, tables = [], []
+    for model in models:
+        mine = fn(model, progress=False, **kwargs).records()
+        records += mine
+        tables.append(pd.DataFrame(table_fn(mine)).assign(model=model))
+    return records, pd.concat(tables, ignore_index=True)
+
+
 def run_cached(
     experiment: str,
     model_name: str,
@@ -158,12 +200,14 @@ def run_cached(
 ) -> RunDir:
     """Reuse `<results>/<experiment>/<model>/<hash>/` if finished, else plan the memory (refusing what will
     not fit), load the model where `ocr_core.models.placement` says, run `compute(model, tokenizer)` and write its
-    records. `module`: the calling experiment's module (`__name__`); its VERSION is part of the key."""
+    records. `module`: the calling experiment's module (`__name__`); its VERSION is part of the key.
+    Under `read_only()` a result that is not finished (or `force`) raises MissingResultError instead."""
     import sys
 
     from ocr_core.models.gguf import weights_id
     from ocr_core.models.memory import check_before_loading
 
+    asked = config
     placement = resolve(model_name)
     if placement.tag:
         config = dict(config, placement=placement.tag)
@@ -174,6 +218,10 @@ def run_cached(
         if progress:
             print(f"[ocr_core] reusing {run.path}", flush=True)
         return run
+    if _read_only.get():
+        from ocr_core.experiments.registry import get
+
+        raise MissingResultError(experiment, model_name, get(experiment).command(model_name, asked, results), run.path)
     started = time.perf_counter()
     check_before_loading(model_name, placement, progress=progress)
     model, tokenizer = load_model(model_name, progress=progress, **placement.kwargs())

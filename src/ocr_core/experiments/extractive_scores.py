@@ -73,6 +73,11 @@ def summarize_scores(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def scores_table(records: list[dict]) -> list[dict]:
+    """summarize_scores of the records, as rows."""
+    return summarize_scores(pd.DataFrame(records)).to_dict(orient="records")
+
+
 def scores(
     model_name: str,
     *,

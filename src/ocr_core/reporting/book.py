@@ -19,28 +19,18 @@ import sys
 import time
 from pathlib import Path
 
+from ocr_core.experiments.registry import names
 from ocr_core.reporting.notebooks import repo_root, source_to_ipynb, strip_execution_metadata
 from ocr_core.store import faults
 from ocr_core.training.cache import enforce_limit
 
-# In book order. Each notebook's parameters cell has `models`, `results` and its own settings.
-NOTEBOOKS = (
-    "prior_knowledge",
-    "ocr_verification",
-    "extractive_scores",
-    "lr_sweep",
-    "layer_freezing",
-    "data_ordering",
-    "weight_grafting",
-    "grafting_localization",
-    "structure_installation",
-    "cross_model",
-    "model_scale",
-    "sweep",
-    "paper_vs_reproduction",
-)
+# The chapters that report on the experiments' results (they read results, never train), in book order.
+REPORTS = ("cross_model", "model_scale", "sweep", "paper_vs_reproduction")
+# In book order: one chapter per experiment (ocr_core.experiments.registry), then the reports. Each notebook's
+# parameters cell has `models`, `results` and its own settings.
+NOTEBOOKS = (*names(), *REPORTS)
 # Chapters that aggregate a sweep folder instead of taking `models` (the book runs the default sweep first).
-AGGREGATES = ("sweep",)
+SWEEP_CHAPTERS = ("sweep",)
 EMBEDDED = ("gemma-3-270m", "smollm2-135m")
 # The committed profile of a cold build (`python -m ocr_core.tools.bench book`): the progress lines' ETA.
 PROFILE = Path("book") / "data" / "book_profile.json"
@@ -66,7 +56,7 @@ def execute(name: str, root: Path, models: list[str], extra: dict | None = None,
     out = (chapters or root / "book" / "chapters") / f"{name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    if name in AGGREGATES:
+    if name in SWEEP_CHAPTERS:
         parameters = dict(sweep_dir=run_default_sweep(root, (extra or {}).get("results")))
     else:
         parameters = dict(models=list(models), **(extra or {}))

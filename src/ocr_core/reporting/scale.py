@@ -1,14 +1,14 @@
 """The model-scale table: OCR after finetuning on facts, per model, ordered by size.
 
-Embedded CPU models are run (or their cached results reused). The paper's GPU models are filled only from
-finished result files under `results/ocr_verification/<model>/`; a model without one gets the exact command
-that produces it. Nothing is estimated or copied in.
+Nothing here trains. Embedded CPU models' rows read their finished results at the models' recommended settings
+(under `read_only()`: a missing one raises MissingResultError with the command that computes it). The paper's
+GPU models are filled only from finished result files under `results/ocr_verification/<model>/`; a model
+without one gets the exact command that produces it. Nothing is estimated or copied in.
 """
 
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,9 +17,12 @@ from ocr_core.models.presets import EMBEDDED, PAPER_MODELS, ModelSpec
 from ocr_core.store.io import safe_name
 
 
-def verify_command(spec: ModelSpec, seeds: Sequence[int] = (0, 1, 2)) -> str:
-    """The command that produces `spec`'s OCR-verification results (on a GPU for the paper's models)."""
-    return "python -m ocr_core verify --model " + shlex.quote(spec.name) + " --seeds " + " ".join(map(str, seeds))
+def verify_command(spec: ModelSpec, seeds: Sequence[int] = (0, 1, 2), results: str | Path = "results") -> str:
+    """The command that produces `spec`'s OCR-verification results at its recommended settings (on a GPU for the
+    paper's models)."""
+    from ocr_core.experiments.registry import get
+
+    return get("ocr_verification").command(spec.name, dict(seeds=list(seeds)), results)
 
 
 def finished_verification(model: str, results: str | Path = "results") -> list[dict]:
@@ -46,14 +49,16 @@ def scale_rows(
 ) -> list[dict]:
     """One row per model: size, planned finetuning memory, and (where measured) fact and implication ranks
     after finetuning on facts, per hop; `command` says how to fill a row without results."""
+    from ocr_core.experiments.base import read_only
     from ocr_core.experiments.ocr_verification import summarize_ocr, verify
     from ocr_core.models.presets import model_spec
 
     rows = []
     for name in models:
         spec = model_spec(name)
-        if spec.kind != "hub":  # embedded (and tiny) models run here
-            records = verify(name, seeds=list(seeds), results=results, progress=False).records()
+        if spec.kind != "hub":  # embedded (and tiny) models: their chapter's results, read only
+            with read_only():
+                records = verify(name, seeds=list(seeds), results=results, progress=False).records()
         else:
             records = finished_verification(name, results)
         row = dict(
@@ -62,7 +67,7 @@ def scale_rows(
             paper=spec.paper or "-",
             finetune_gib=finetune_peak_gib(spec),
             measured=bool(records),
-            command="" if records else verify_command(spec, seeds),
+            command="" if records else verify_command(spec, seeds, results),
         )
         for r in summarize_ocr(records) if records else []:
             row[f"{r['hop']}.{r['split']}.before"] = r["before"]

@@ -1,4 +1,9 @@
-"""Headline numbers per model and the paper-vs-reproduction tables, from the experiments' (cached) results."""
+"""Headline numbers per model and the paper-vs-reproduction tables, read from the experiments' finished results.
+
+Reporting reads, it never trains: every result is read under `ocr_core.experiments.base.read_only()`, so a
+missing one raises MissingResultError with the command that computes it (the experiment chapters, or
+`python -m ocr_core <experiment>`, compute them).
+"""
 
 from __future__ import annotations
 
@@ -6,29 +11,21 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from ocr_core.experiments.base import Settings
+from ocr_core.experiments.base import Settings, read_only
 from ocr_core.experiments.data_ordering import ordering, ordering_table
 from ocr_core.experiments.grafting_localization import localization, localization_table
 from ocr_core.experiments.layer_freezing import freezing, freezing_table
 from ocr_core.experiments.ocr_verification import summarize_ocr, verify
 from ocr_core.experiments.prior_knowledge import knowledge_table, prior_knowledge
+from ocr_core.experiments.registry import EXPERIMENTS
 from ocr_core.experiments.weight_grafting import grafting, grafting_table
 from ocr_core.reporting.compare import band, r2_verdict, table_rows, verdict_from_bands
 
 
 def _quiet(fn, model: str, **kwargs):
-    return fn(model, progress=False, **kwargs).records()
-
-
-def per_model(fn, table_fn, models: Sequence[str], **kwargs) -> tuple[list[dict], pd.DataFrame]:
-    """Run (or reuse) experiment `fn` for each model; returns every record and `table_fn`'s rows for each
-    model, with a `model` column, in one frame."""
-    records, tables = [], []
-    for model in models:
-        mine = _quiet(fn, model, **kwargs)
-        records += mine
-        tables.append(pd.DataFrame(table_fn(mine)).assign(model=model))
-    return records, pd.concat(tables, ignore_index=True)
+    """The records of experiment entry `fn` for `model`, read only (MissingResultError if not computed)."""
+    with read_only():
+        return fn(model, progress=False, **kwargs).records()
 
 
 def _verification(model, seeds, results) -> dict[tuple[str, str], float]:
@@ -66,10 +63,7 @@ def headline(model: str, *, seeds: Sequence[int] = (0, 1, 2), results="results")
 
 def paper_comparison(paper: dict, models: Sequence[str], *, seeds=(0, 1, 2), results="results") -> dict:
     """{experiment: DataFrame} with the paper's cells, ours and a verdict per row and model."""
-    out: dict[str, list[dict]] = {
-        k: []
-        for k in ("ocr_verification", "layer_freezing", "weight_grafting", "data_ordering", "grafting_localization")
-    }
+    out: dict[str, list[dict]] = {e.name: [] for e in EXPERIMENTS if e.paper}
     for model in models:
         ver = _verification(model, seeds, results)
         ours = {

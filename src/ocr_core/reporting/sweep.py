@@ -23,13 +23,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ocr_core.errors import UserError
+from ocr_core.experiments.registry import EXPERIMENTS
 from ocr_core.store.io import atomic_write_bytes, atomic_write_json, safe_name
 from ocr_core.training.cache import enforce_limit
 
 # Notebooks a sweep can run: their parameters cell takes models, lr, epochs, seeds and results.
-SWEEPABLE = ("ocr_verification", "layer_freezing", "data_ordering", "weight_grafting")
+SWEEPABLE = tuple(e.name for e in EXPERIMENTS if e.sweeps)
 # Exceptions a run's kernel raises for the user to fix (ocr_core.errors.user_errors, by name).
-_USER_ERRORS = ("ParameterError", "ModelUnavailableError", "MemoryPlanError", "DatasetTokenError", "UserError")
+_USER_ERRORS = (
+    "ParameterError",
+    "ModelUnavailableError",
+    "MemoryPlanError",
+    "DatasetTokenError",
+    "MissingResultError",
+    "UserError",
+)
 # The sweep the book's "Sweeps" chapter shows (`make book` runs it; finished runs are skipped).
 DEFAULT_DIR = "results/sweeps/default"
 DEFAULT_GRID = dict(notebook="ocr_verification", models=["smollm2-135m"], lrs=[5e-5, 1e-4], epochs=[5, 10], seeds=[0])

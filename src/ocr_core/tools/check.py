@@ -21,23 +21,14 @@ DEFAULT_MODELS = ("gemma-3-270m", "tiny-olmo", "tiny-llama", "tiny-gemma2", "tin
 
 
 def _experiments() -> dict[str, Callable]:
-    from ocr_core.experiments.data_ordering import ordering
-    from ocr_core.experiments.extractive_scores import scores
-    from ocr_core.experiments.grafting_localization import localization
-    from ocr_core.experiments.layer_freezing import freezing
-    from ocr_core.experiments.ocr_verification import verify
-    from ocr_core.experiments.prior_knowledge import prior_knowledge
-    from ocr_core.experiments.weight_grafting import grafting
+    """The checked experiments (registry entries with `check`): name -> fn(model, results, seeds) -> run."""
+    from ocr_core.experiments.registry import EXPERIMENTS
 
-    return dict(
-        prior_knowledge=lambda m, r, s: prior_knowledge(m, results=r, progress=False),
-        verify=lambda m, r, s: verify(m, seeds=s, results=r, progress=False),
-        scores=lambda m, r, s: scores(m, seed=s[0], results=r, progress=False),
-        freezing=lambda m, r, s: freezing(m, seeds=s, results=r, progress=False),
-        ordering=lambda m, r, s: ordering(m, seeds=s, results=r, progress=False),
-        grafting=lambda m, r, s: grafting(m, seeds=s, results=r, progress=False),
-        localization=lambda m, r, s: localization(m, seeds=s, results=r, progress=False),
-    )
+    return {
+        e.name: lambda m, r, s, e=e: e.call(m, seeds=s, seed=s[0], results=r, progress=False)
+        for e in EXPERIMENTS
+        if e.check
+    }
 
 
 def check(
@@ -59,7 +50,7 @@ def check(
                 traceback.print_exc()
             row = dict(model=model, experiment=name, seconds=round(time.perf_counter() - started, 1), records=records)
             rows.append(dict(row, error=error))
-            log(f"[check] {model:<14} {name:<16} {row['seconds']:7.1f} s  {'FAILED ' + error if error else 'ok'}")
+            log(f"[check] {model:<14} {name:<22} {row['seconds']:7.1f} s  {'FAILED ' + error if error else 'ok'}")
     return rows
 
 
@@ -68,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS))
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--dtype", default="bfloat16")
-    parser.add_argument("--only", nargs="+", default=None, help="these experiments only")
+    parser.add_argument("--only", nargs="+", default=None, help="these experiments only (their names)")
     parser.add_argument("--results", default=None, help="results folder (default: a temporary one)")
     args = parser.parse_args(argv)
     os.environ["OCR_CORE_DEVICE"], os.environ["OCR_CORE_DTYPE"] = args.device, args.dtype
