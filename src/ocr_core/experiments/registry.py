@@ -80,7 +80,7 @@ class Experiment:
         """The command that produces the result of `model` with `config` (as the entry passed it to
         run_cached): --model, --seeds (or --seed) and --results always, other options only where the config
         differs from their default; settings with no option are named after the command."""
-        from ocr_core.experiments.base import Settings
+        from ocr_core.experiments.settings import Settings
 
         defaults = {
             k: p.default for k, p in inspect.signature(self.entry()).parameters.items() if p.default is not p.empty

@@ -1,0 +1,45 @@
+"""The finetuning settings an experiment uses: explicit values, else the model's recommended ones."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from ocr_core.arch.trainable import Trainable
+from ocr_core.models.presets import model_spec
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Finetuning settings shared by every finetune of an experiment."""
+
+    lr: float
+    epochs: int
+    batch_size: int = 8
+    embeddings: bool = True  # train the input embedding and output layer (False: freeze them)
+
+    @classmethod
+    def for_model(
+        cls, model_name: str, lr=None, epochs=None, batch_size=None, embeddings=None, *, fictional: bool = False
+    ) -> Settings:
+        """Explicit values win; otherwise the model's recommended settings (ocr_core.models.presets.model_spec), for
+        the fictional relations if `fictional`."""
+        spec = model_spec(model_name)
+        default_lr, default_epochs = spec.lr, spec.epochs
+        if fictional:
+            default_lr = spec.fictional_lr or spec.lr
+            default_epochs = spec.fictional_epochs or spec.epochs
+        return cls(
+            lr if lr is not None else default_lr,
+            epochs if epochs is not None else default_epochs,
+            batch_size or spec.batch_size,
+            embeddings if embeddings is not None else spec.embeddings,
+        )
+
+    def kwargs(self) -> dict:
+        return asdict(self)
+
+    def trainable(self, trainable: Trainable | None = None) -> Trainable | None:
+        """`trainable` with the embeddings frozen if these settings say so (None stays None otherwise)."""
+        if self.embeddings:
+            return trainable
+        return replace(trainable or Trainable(), embeddings=False)
