@@ -71,7 +71,9 @@ def test_facts_first_trains_facts_strictly_before_implications(tiny_llama, monke
     def spy(model, tokenizer, train, *, base=None, **kwargs):
         result = original(model, tokenizer, train, base=base, **kwargs)
         names = {e.prompt.split(" ")[2] for e in (train.examples if hasattr(train, "examples") else train)}
-        calls.append((names, None if base is None else base.content_hash(), result.delta.content_hash()))
+        call = (names, None if base is None else base.content_hash(), result.delta.content_hash())
+        if call not in calls:  # a delta asked for again is read back from the cache: same call
+            calls.append(call)
         return result
 
     monkeypatch.setattr(fr, "train_on", spy)

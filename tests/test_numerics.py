@@ -64,7 +64,7 @@ def test_process_that_computed_before_importing_ocr_core_is_refused_and_keyed_ap
         "import torch, warnings; warnings.simplefilter('ignore')\n"
         "torch.randn(64, 64) @ torch.randn(64, 64)\n"  # MKL reads MKL_CBWR at its first call
         "from ocr_core import numerics\n"
-        "from ocr_core.store.io import RunDir\n"
+        "from ocr_core.store.results import RunDir\n"
         "print(numerics.mode(), RunDir('r', 'e', 'm', {}).config['numerics']['mkl_cbwr'])\n"
         "numerics.require()\n"
     )
