@@ -20,7 +20,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from ocr_core.models.gguf import gguf_path
 from ocr_core.models.hub import ModelUnavailableError
 from ocr_core.models.presets import DEFAULT_MODEL, EMBEDDED, PAPER_EPOCHS, PAPER_LR, ModelSpec, model_spec  # noqa: F401
-from ocr_core.store.io import alive, atomic_write_bytes, cache_root, file_sha256
+from ocr_core.store.io import alive, atomic_write_bytes, cache_root, file_matches, file_sha256
 
 
 def _load_embedded(name: str, dtype: torch.dtype, device: str, progress: bool):
@@ -58,9 +58,6 @@ def _load_embedded(name: str, dtype: torch.dtype, device: str, progress: bool):
     return model.to(device), tok
 
 
-_VERIFIED: set[tuple[str, int, int]] = set()  # (file, size, mtime_ns) checked in this process
-
-
 def _model_cache_intact(target: Path) -> bool:
     """Whether `target` holds a finished de-quantized model whose weight files match the sums in DONE (each
     file hashed once per process); a damaged one (a file changed or missing) is reported and rebuilt."""
@@ -74,16 +71,9 @@ def _model_cache_intact(target: Path) -> bool:
     ok = bool(sums)
     for name, expected in sums.items():
         path = target / name
-        if not path.exists():
+        if not path.exists() or not file_matches(path, expected):
             ok = False
             break
-        stat = path.stat()
-        seen = (str(path), stat.st_size, stat.st_mtime_ns)
-        if seen not in _VERIFIED:
-            if file_sha256(path) != expected:
-                ok = False
-                break
-            _VERIFIED.add(seen)
     if not ok:
         print(f"[ocr_core] the cached model at {target} is damaged or from an older version: rebuilding", flush=True)
     return ok

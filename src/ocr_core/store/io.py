@@ -79,6 +79,22 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+_MATCHED: set[tuple[str, int, int]] = set()  # (file, size, mtime_ns) whose checksum matched in this process
+
+
+def file_matches(path: Path, sha256: str | None) -> bool:
+    """Whether the file at `path` has checksum `sha256`; hashed once per process per unchanged file (same size
+    and modification time), so a large cached file is not re-read on every reuse."""
+    stat = path.stat()
+    seen = (str(path), stat.st_size, stat.st_mtime_ns)
+    if seen in _MATCHED:
+        return True
+    if sha256 != file_sha256(path):
+        return False
+    _MATCHED.add(seen)
+    return True
+
+
 def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode())
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
@@ -132,23 +131,6 @@ def _fingerprint(examples: Sequence[Example]) -> list[tuple[str, str]]:
     return [(e.prompt, e.answer) for e in examples]
 
 
-# Cached delta files whose checksum matched in this process: (size, mtime_ns) when checked.
-_checked: dict[Path, tuple[int, int]] = {}
-
-
-def _intact(path: Path, sha256: str | None) -> bool:
-    """Whether `path` has checksum `sha256`, computed once per process per unchanged file."""
-    from ocr_core.store.io import file_sha256
-
-    stat = path.stat()
-    if _checked.get(path) == (stat.st_size, stat.st_mtime_ns):
-        return True
-    if sha256 != file_sha256(path):
-        return False
-    _checked[path] = (stat.st_size, stat.st_mtime_ns)
-    return True
-
-
 def cached_finetune(
     model,
     tokenizer,
@@ -169,7 +151,7 @@ def cached_finetune(
     from ocr_core import numerics
     from ocr_core.models.gguf import weights_id
     from ocr_core.store import keys
-    from ocr_core.store.io import atomic_write_json, cache_root, file_sha256, safe_name
+    from ocr_core.store.io import atomic_write_json, cache_root, file_matches, file_sha256, safe_name
     from ocr_core.store.results import provenance
     from ocr_core.training.cache import make_room
 
@@ -194,7 +176,7 @@ def cached_finetune(
         import json
 
         info = json.loads(meta.read_text())
-        if _intact(tensors, info.get("sha256")):
+        if file_matches(tensors, info.get("sha256")):
             events.emit("delta_reused", model=model_name, steps=info["steps"], saved_seconds=info["seconds"])
             return FinetuneResult(Delta.load(tensors), info["history"], info["losses"], info["seconds"], info["steps"])
         print(f"[ocr_core] cached delta {tensors} is damaged or unchecked: retraining it", flush=True)
