@@ -145,20 +145,16 @@ def load_model(
     from ocr_core.store import events
 
     with events.timed("load", model=name):
-        return _load(name, dtype, device, device_map, progress, TINY_ARCHS, tiny_model)
-
-
-def _load(name, dtype, device, device_map, progress, tiny_archs, tiny_model):
-    device = device or default_device()
-    if isinstance(dtype, str):
-        dtype = getattr(torch, dtype)
-    if name in EMBEDDED:
-        model, tok = _load_embedded(name, dtype or torch.float32, device, progress)
-    elif name in tiny_archs:
-        model, tok = tiny_model(name)
-        model = model.to(device=device, dtype=dtype or torch.float32)
-    else:
-        dtype = dtype or (torch.bfloat16 if device.startswith("cuda") else torch.float32)
-        model, tok = _load_hub(name, dtype, device, device_map)
-    model.eval()
+        device = device or default_device()
+        if isinstance(dtype, str):
+            dtype = getattr(torch, dtype)
+        if name in EMBEDDED:
+            model, tok = _load_embedded(name, dtype or torch.float32, device, progress)
+        elif name in TINY_ARCHS:
+            model, tok = tiny_model(name)
+            model = model.to(device=device, dtype=dtype or torch.float32)
+        else:
+            dtype = dtype or (torch.bfloat16 if device.startswith("cuda") else torch.float32)
+            model, tok = _load_hub(name, dtype, device, device_map)
+        model.eval()
     return model, tok

@@ -338,70 +338,64 @@ def extractive_scores(
     from ocr_core.store import events
 
     with events.timed("scores", items=len(dataset.examples)):
-        return _extractive_scores(
-            model, tokenizer, dataset, delta, n_counterfactuals, seed, counterfactuals, batch_size
+        device = next(model.parameters()).device
+        option_ids = torch.tensor(validate(dataset, tokenizer), device=device)
+        cfs = counterfactuals or sample_counterfactuals(dataset, n_counterfactuals, seed)
+        pts = _Points(family_of(model), num_layers(model))
+        seqs = [prompt_ids(tokenizer, ex.prompt) for ex in dataset.examples]
+        n, width, n_layers = len(seqs), max(len(s) for s in seqs), pts.n_layers
+        size = batch_size or n
+        chunks = [list(range(lo, min(lo + size, n))) for lo in range(0, n, size)]
+        batches = [
+            encode(tokenizer, [dataset.examples[i] for i in c], dataset.options, with_answers=False).to(device)
+            for c in chunks
+        ]
+
+        flags = _with_params_requiring_grad(model)
+        try:
+            bases = [_run_pass(model, b, option_ids, pts, weights=True, calls=False) for b in batches]
+            infos = [_informative(model, base, delta, pts) for base in bases]
+            for base in bases:
+                base.rec = None  # the informative inputs are no longer needed
+            with delta.applied(model):
+                tuned = [_run_pass(model, b, option_ids, pts, weights=False, calls=True) for b in batches]
+            olds = [_old_weights_new_inputs(model, t, pts) for t in tuned]
+        finally:
+            _restore_flags(model, flags)
+
+        def gather(get) -> list[torch.Tensor]:  # per layer: [N, width, ...] over all chunks
+            return [_padded([get(k)[layer] for k in range(len(chunks))], width) for layer in range(n_layers)]
+
+        z_mlp, z_head = gather(lambda k: bases[k].z_mlp), gather(lambda k: bases[k].z_head)
+        g_mlp, g_head = gather(lambda k: bases[k].g_mlp), gather(lambda k: bases[k].g_head)
+        dg_mlp = [a - b for a, b in zip(g_mlp, gather(lambda k: tuned[k].g_mlp), strict=True)]
+        dg_head = [a - b for a, b in zip(g_head, gather(lambda k: tuned[k].g_head), strict=True)]
+        old_mlp, old_head = gather(lambda k: olds[k][0]), gather(lambda k: olds[k][1])
+
+        # upstream: (g_base - g_new) . (z(x) - mean_cf z(x_cf)), the counterfactual outputs aligned to x
+        up_mlp = torch.zeros(n, width, n_layers)
+        up_head = torch.zeros(n, width, n_layers, head_geometry(model)[0])
+        for i in range(n):
+            t = len(seqs[i])
+            items = torch.tensor([j for j in cfs[i] for _ in range(t)])
+            positions = torch.tensor([p for j in cfs[i] for p in align(seqs[i], seqs[j])])
+            for layer in range(n_layers):
+                for z, dg, out in ((z_mlp, dg_mlp, up_mlp), (z_head, dg_head, up_head)):
+                    cf_mean = z[layer][items, positions].view(len(cfs[i]), t, *z[layer].shape[2:]).mean(0)
+                    out[i, :t, layer] = (dg[layer][i, :t] * (z[layer][i, :t] - cf_mean)).sum(-1).cpu()
+
+        def stacked(per_chunk: list[list[torch.Tensor]], dim: int) -> torch.Tensor:
+            return torch.stack(gather(lambda k: per_chunk[k]), dim=dim).cpu()
+
+        down_mlp = [-((o - z) * g).sum(-1) for o, z, g in zip(old_mlp, z_mlp, g_mlp, strict=True)]
+        down_head = [-((o - z) * g).sum(-1) for o, z, g in zip(old_head, z_head, g_head, strict=True)]
+        mlp = dict(
+            informative=stacked([i[0] for i in infos], -1), upstream=up_mlp, downstream=torch.stack(down_mlp, -1).cpu()
         )
-
-
-def _extractive_scores(model, tokenizer, dataset, delta, n_counterfactuals, seed, counterfactuals, batch_size):
-    device = next(model.parameters()).device
-    option_ids = torch.tensor(validate(dataset, tokenizer), device=device)
-    cfs = counterfactuals or sample_counterfactuals(dataset, n_counterfactuals, seed)
-    pts = _Points(family_of(model), num_layers(model))
-    seqs = [prompt_ids(tokenizer, ex.prompt) for ex in dataset.examples]
-    n, width, n_layers = len(seqs), max(len(s) for s in seqs), pts.n_layers
-    size = batch_size or n
-    chunks = [list(range(lo, min(lo + size, n))) for lo in range(0, n, size)]
-    batches = [
-        encode(tokenizer, [dataset.examples[i] for i in c], dataset.options, with_answers=False).to(device)
-        for c in chunks
-    ]
-
-    flags = _with_params_requiring_grad(model)
-    try:
-        bases = [_run_pass(model, b, option_ids, pts, weights=True, calls=False) for b in batches]
-        infos = [_informative(model, base, delta, pts) for base in bases]
-        for base in bases:
-            base.rec = None  # the informative inputs are no longer needed
-        with delta.applied(model):
-            tuned = [_run_pass(model, b, option_ids, pts, weights=False, calls=True) for b in batches]
-        olds = [_old_weights_new_inputs(model, t, pts) for t in tuned]
-    finally:
-        _restore_flags(model, flags)
-
-    def gather(get) -> list[torch.Tensor]:  # per layer: [N, width, ...] over all chunks
-        return [_padded([get(k)[layer] for k in range(len(chunks))], width) for layer in range(n_layers)]
-
-    z_mlp, z_head = gather(lambda k: bases[k].z_mlp), gather(lambda k: bases[k].z_head)
-    g_mlp, g_head = gather(lambda k: bases[k].g_mlp), gather(lambda k: bases[k].g_head)
-    dg_mlp = [a - b for a, b in zip(g_mlp, gather(lambda k: tuned[k].g_mlp), strict=True)]
-    dg_head = [a - b for a, b in zip(g_head, gather(lambda k: tuned[k].g_head), strict=True)]
-    old_mlp, old_head = gather(lambda k: olds[k][0]), gather(lambda k: olds[k][1])
-
-    # upstream: (g_base - g_new) . (z(x) - mean_cf z(x_cf)), the counterfactual outputs aligned to x
-    up_mlp = torch.zeros(n, width, n_layers)
-    up_head = torch.zeros(n, width, n_layers, head_geometry(model)[0])
-    for i in range(n):
-        t = len(seqs[i])
-        items = torch.tensor([j for j in cfs[i] for _ in range(t)])
-        positions = torch.tensor([p for j in cfs[i] for p in align(seqs[i], seqs[j])])
-        for layer in range(n_layers):
-            for z, dg, out in ((z_mlp, dg_mlp, up_mlp), (z_head, dg_head, up_head)):
-                cf_mean = z[layer][items, positions].view(len(cfs[i]), t, *z[layer].shape[2:]).mean(0)
-                out[i, :t, layer] = (dg[layer][i, :t] * (z[layer][i, :t] - cf_mean)).sum(-1).cpu()
-
-    def stacked(per_chunk: list[list[torch.Tensor]], dim: int) -> torch.Tensor:
-        return torch.stack(gather(lambda k: per_chunk[k]), dim=dim).cpu()
-
-    down_mlp = [-((o - z) * g).sum(-1) for o, z, g in zip(old_mlp, z_mlp, g_mlp, strict=True)]
-    down_head = [-((o - z) * g).sum(-1) for o, z, g in zip(old_head, z_head, g_head, strict=True)]
-    mlp = dict(
-        informative=stacked([i[0] for i in infos], -1), upstream=up_mlp, downstream=torch.stack(down_mlp, -1).cpu()
-    )
-    head = dict(
-        informative=stacked([i[1] for i in infos], 2), upstream=up_head, downstream=torch.stack(down_head, 2).cpu()
-    )
-    return RawScores(mlp, head, [len(s) for s in seqs])
+        head = dict(
+            informative=stacked([i[1] for i in infos], 2), upstream=up_head, downstream=torch.stack(down_head, 2).cpu()
+        )
+        return RawScores(mlp, head, [len(s) for s in seqs])
 
 
 def reference_scores(
