@@ -176,17 +176,6 @@ def summarize_ocr(records: list[dict]) -> list[dict]:
     return rows
 
 
-def format_summary(rows: list[dict]) -> str:
-    w = max([11, *(len(r["hop"]) for r in rows)])  # a hop file's name may be longer than the built-in ones
-    lines = [f"{'model':<14} {'hop':<{w}} {'split':<12} {'before':>7} {'after':>7} {'sd':>5} seeds"]
-    for r in rows:
-        lines.append(
-            f"{r['model']:<14} {r['hop']:<{w}} {r['split']:<12} {r['before']:7.2f} {r['after']:7.2f} "
-            f"{r['after_sd']:5.2f} {r['n_seeds']}"
-        )
-    return "\n".join(lines)
-
-
 def verify(
     model_name: str,
     *,

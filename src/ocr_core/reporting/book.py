@@ -91,7 +91,7 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
     from ocr_core.reporting.progress import BuildMonitor, minutes
     from ocr_core.store import events
     from ocr_core.store.io import cache_root
-    from ocr_core.store.results import git_commit, provenance
+    from ocr_core.store.results import provenance
 
     build = root / "_build"
     build.mkdir(exist_ok=True)
@@ -125,7 +125,8 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
         disk_gb=round(monitor.peak_disk / 1e9, 2),
         rss_gb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, 2),
     )
-    meta = dict(models=list(args.models), seeds=args.seeds, commit=git_commit(), cpu=provenance()["cpu"])
+    where = provenance()
+    meta = dict(models=list(args.models), seeds=args.seeds, commit=where["commit"], cpu=where["cpu"])
     rows = profile.summarize(events.read(events_path))
     profile.write(build / "book_profile.json", rows=rows, chapters=timings, peak=peak, meta=meta)
     print(f"[book] peak disk (cache + results) {peak['disk_gb']} GB, peak memory {peak['rss_gb']} GB", flush=True)

@@ -12,7 +12,6 @@ refactor), and the change is accepted by rewriting the lock. `tests/test_keys.py
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import sys
 from pathlib import Path
@@ -29,17 +28,10 @@ def default_lock() -> Path:
 
 
 def _experiment_versions() -> dict[str, int]:
-    """Experiment modules (ocr_core.experiments.*) with a module-level `VERSION = <int>`, read from their AST."""
-    out = {}
-    for path in sorted((fp.package_root() / "experiments").glob("*.py")):
-        for node in ast.parse(path.read_text()).body:
-            if (
-                isinstance(node, ast.Assign)
-                and [getattr(t, "id", None) for t in node.targets] == ["VERSION"]
-                and isinstance(node.value, ast.Constant)
-            ):
-                out[f"ocr_core.experiments.{path.stem}"] = node.value.value
-    return out
+    """Each registered experiment's module and its VERSION (`ocr_core.experiments.registry`)."""
+    from ocr_core.experiments.registry import EXPERIMENTS
+
+    return {e.module: e.version for e in EXPERIMENTS}
 
 
 def units() -> dict[str, dict]:
