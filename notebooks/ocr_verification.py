@@ -19,6 +19,9 @@
 # is" → NAME, tested on "The mayor of the city that contains LANDMARK is" → NAME. Ranks among 20 options
 # (0 = best, chance 9.5) before training and after every epoch; lines are means over seeds, bands the
 # seeds' range. With `data` (your own hop files, README "Your own facts") the chapter runs those instead.
+# Only the blocks' weights are trained, as in the paper's OLMo runs; the table's second part is an ablation
+# that also trains the input embedding, the output layer and the final norm (the models in
+# `ablation_models`).
 
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]
@@ -27,6 +30,7 @@ epochs = None
 seeds = [0, 1, 2]
 results = "results"
 data = None  # your own hop files (.csv/.json, README "Your own facts") instead of the built-in hops
+ablation_models = ["gemma-3-270m", "smollm2-135m"]  # also run with the embeddings and final norm trained
 
 # %%
 import pandas as pd
@@ -37,17 +41,29 @@ from ocr_core.reporting.charts import rank_trajectories
 from ocr_core.reporting.notebooks import setup_notebook
 
 setup_notebook()
-models, lr, epochs, seeds, results, data = check_params(
-    models=models, lr=lr, epochs=epochs, seeds=seeds, results=results, data=data
+models, lr, epochs, seeds, results, data, ablation_models = check_params(
+    models=models, lr=lr, epochs=epochs, seeds=seeds, results=results, data=data, ablation_models=ablation_models
 )
 records = [r for m in models for r in verify(m, lr=lr, epochs=epochs, seeds=seeds, data=data, results=results,
                                              progress=False).records()]
 frame = pd.DataFrame(records).drop(columns=["ranks"])
 summary = pd.DataFrame(summarize_ocr(records))
+ablation = [
+    pd.DataFrame(summarize_ocr(verify(m, lr=lr, epochs=epochs, seeds=seeds, data=data, results=results,
+                                      embeddings=True, progress=False).records()))
+    for m in models if m in ablation_models
+]
 
 # %%
 # NBVAL_CHECK_OUTPUT
 print(summary.round(2).to_string(index=False))
+
+# %% [markdown]
+# Ablation: the same finetunes with the input embedding, output layer and final norm trained as well.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(pd.concat(ablation).round(2).to_string(index=False) if ablation else "(no ablation models)")
 
 # %%
 rank_trajectories(frame, color="split", column="hop", row="model", chance=9.5 if data is None else None)

@@ -88,15 +88,18 @@ def test_restore_false_keeps_the_finetuned_weights(tiny_llama):
     model, tok = tiny_llama
     before = _snapshot(model)
     result = finetune(model, tok, first_hop(0).facts, lr=1e-3, epochs=1, restore=False, progress=False)
+    assert set(result.delta) < set(before)  # the blocks only, by default
     for k, v in model.named_parameters():
-        assert torch.allclose(v, before[k] + result.delta[k], atol=1e-6)
+        expected = before[k] + result.delta[k] if k in result.delta else before[k]
+        assert torch.allclose(v, expected, atol=1e-6)
 
 
 def test_delta_arithmetic_restrict_and_roundtrip(tiny_llama, tmp_path):
     model, tok = tiny_llama
     data = first_hop(0).facts
-    a = finetune(model, tok, data, lr=1e-3, epochs=1, seed=0, progress=False).delta
-    b = finetune(model, tok, data, lr=1e-3, epochs=1, seed=1, progress=False).delta
+    everything = Trainable(embeddings=True)
+    a = finetune(model, tok, data, lr=1e-3, epochs=1, seed=0, trainable=everything, progress=False).delta
+    b = finetune(model, tok, data, lr=1e-3, epochs=1, seed=1, trainable=everything, progress=False).delta
     total = a + b
     for k in a:
         assert torch.equal(total[k], a[k] + b[k])
@@ -179,16 +182,21 @@ def test_train_step_gradients_equal_plain_autograd(name, frozen_embeddings):
 
 
 @pytest.mark.parametrize("name", ["tiny-llama", "tiny-gemma3"])  # untied and tied output layer
-def test_trainable_without_embeddings_leaves_vocabulary_matrices_alone(name):
+def test_default_trains_the_blocks_only_and_the_ablation_everything(name):
     model, tok = load_model(name)
+    family = family_of(model)
     vocab = {
         n
         for n, p in model.named_parameters()
         if p is model.get_input_embeddings().weight or p is model.get_output_embeddings().weight
     }
-    assert vocab
+    outside = {n for n, _ in model.named_parameters() if family.layer_of(n) is None}
+    assert vocab and outside > vocab  # the final norm is outside the blocks too
+    for trainable in (None, Trainable(), Trainable(embeddings=False)):
+        delta = finetune(model, tok, first_hop(0).facts, lr=1e-3, epochs=1, trainable=trainable, progress=False).delta
+        assert not outside & set(delta), "the embedding, output layer or final norm was trained"
+        assert any(delta[k].abs().sum() > 0 for k in delta)
     delta = finetune(
-        model, tok, first_hop(0).facts, lr=1e-3, epochs=1, trainable=Trainable(embeddings=False), progress=False
+        model, tok, first_hop(0).facts, lr=1e-3, epochs=1, trainable=Trainable(embeddings=True), progress=False
     ).delta
-    assert not vocab & set(delta), "embedding or output layer was trained"
-    assert any(delta[k].abs().sum() > 0 for k in delta)
+    assert outside <= set(delta) and set(delta) == {n for n, _ in model.named_parameters()}

@@ -51,7 +51,7 @@ def test_single_values_become_lists_and_valid_values_pass():
         None,
         3,
     )
-    assert check_params(seeds=(0, 1), frozen_models=[], split=0.75, results=Path("out")) == ([0, 1], [], 0.75, "out")
+    assert check_params(seeds=(0, 1), ablation_models=[], split=0.75, results=Path("out")) == ([0, 1], [], 0.75, "out")
     assert check_param("paper_models", "allenai/OLMo-7B-0424-hf") == ["allenai/OLMo-7B-0424-hf"]
 
 
@@ -125,7 +125,9 @@ def test_one_model_name_and_one_seed_run_as_one_model_and_one_seed(offline, tmp_
 
     results = tmp_path / "results"
     out, seconds = _execute("ocr_verification", tmp_path, models="tiny-llama", seeds=0, epochs=1, results=str(results))
-    rows = [line.split() for _, text in checked_outputs(json.loads(out.read_text())) for line in text.splitlines()]
+    (_, summary), (_, ablation) = checked_outputs(json.loads(out.read_text()))
+    assert ablation.strip() == "(no ablation models)"  # the ablation runs for the embedded models only
+    rows = [line.split() for line in summary.splitlines()]
     header, *data = rows
     assert header[:4] == ["model", "hop", "split", "n_seeds"] and len(data) == 4, rows
     assert all(r[0] == "tiny-llama" and r[3] == "1" for r in data), rows

@@ -31,9 +31,12 @@ def _unpinned_env() -> dict[str, str]:
 
 @exact_only
 def test_this_process_runs_pinned():
+    import torch
+
     env = numerics.environment()
     assert env["mode"] == "exact"
-    assert (env["cpu_capability"], env["mkl_cbwr"], env["threads"]) == ("AVX2", "AVX2,STRICT", numerics.THREADS)
+    assert (env["cpu_capability"], env["mkl_cbwr"], torch.get_num_threads()) == ("AVX2", "AVX2,STRICT", 2)
+    assert "threads" not in env  # the same bits at 1 and 2 threads: not part of a key
     assert numerics.check() == []
 
 
@@ -47,7 +50,8 @@ def test_papermill_kernel_runs_pinned_even_when_it_imports_torch_first(tmp_path)
     nb.cells = [
         nbformat.v4.new_code_cell("import torch\nx = torch.randn(64, 64) @ torch.randn(64, 64)"),
         nbformat.v4.new_code_cell(
-            "import json\nfrom ocr_core import numerics\nprint(json.dumps(numerics.environment()))"
+            "import json\nfrom ocr_core import numerics\n"
+            "print(json.dumps(dict(numerics.environment(), threads=torch.get_num_threads())))"
         ),
     ]
     source, out = tmp_path / "probe.ipynb", tmp_path / "probe.out.ipynb"
@@ -99,10 +103,12 @@ def test_results_and_deltas_record_the_numeric_environment(tmp_path):
 
 def _digest_finetune(smollm):
     from ocr_core import finetune, first_hop
+    from ocr_core.arch.trainable import Trainable
 
     model, tok = smollm
     facts = first_hop(0).facts.subset(range(8))
-    return finetune(model, tok, facts, lr=1e-4, epochs=1, batch_size=4, seed=0, progress=False)
+    everything = Trainable(embeddings=True)  # what the digest was first taken of: blocks, embeddings, final norm
+    return finetune(model, tok, facts, lr=1e-4, epochs=1, batch_size=4, seed=0, trainable=everything, progress=False)
 
 
 @pytest.mark.slow
@@ -118,6 +124,45 @@ def test_training_path_gives_the_committed_digest(smollm):
         f"this host's pinned training differs from the committed digest: {got}; host {provenance()['cpu']}; "
         f"{numerics.describe()}"
     )
+
+
+_ONE_THREAD_DIGEST = """
+import json, sys
+sys.path.insert(0, {tests!r})
+import torch
+from ocr_core import numerics
+from ocr_core.models.loading import load_model
+from test_numerics import _digest_finetune
+result = _digest_finetune(load_model("smollm2-135m", progress=False))
+print(json.dumps([torch.get_num_threads(), numerics.environment(), result.delta.content_hash(),
+                  [f"{{x:.9e}}" for x in result.losses]]))
+"""
+
+
+@pytest.mark.slow
+@exact_only
+def test_one_thread_gives_the_same_bits_and_the_same_keys():
+    """A book worker runs with 1 thread (OCR_CORE_THREADS=1): same delta, same losses, same numeric key as 2."""
+    code = _ONE_THREAD_DIGEST.format(tests=str(Path(__file__).parent))
+    env = dict(os.environ, OCR_CORE_THREADS="1")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    threads, env_key, digest, losses = json.loads(done.stdout.strip().splitlines()[-1])
+    assert threads == 1
+    assert env_key == numerics.environment()
+    assert (digest, tuple(losses)) == (SMOLLM2_DELTA_DIGEST, SMOLLM2_LOSSES)
+
+
+def test_threads_follow_the_workers_file(tmp_path):
+    path = tmp_path / "threads"
+    env = {numerics.THREADS_VAR: "1", numerics.THREADS_FILE_VAR: str(path)}
+    assert numerics.threads(env) == 1  # no file yet: the variable
+    path.write_text("2\n")
+    assert numerics.threads(env) == 2
+    path.write_text("3")
+    with pytest.raises(numerics.NumericsError, match=r"1\.\.2"):
+        numerics.threads(env)
+    assert numerics.threads({}) == numerics.THREADS
 
 
 def test_tolerance_compare_accepts_small_number_changes_and_rejects_others():

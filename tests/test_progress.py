@@ -29,7 +29,8 @@ def test_a_real_finetune_reaches_the_progress_lines_and_the_profile(monkeypatch,
     monkeypatch.setenv("OCR_CORE_CHAPTER", "layer_freezing")
     monkeypatch.setenv("OCR_CORE_CACHE", str(tmp_path / "cache"))
     lines: list[str] = []
-    monitor = BuildMonitor(path, ["ocr_verification", "layer_freezing"], {"layer_freezing": 100.0}, log=lines.append)
+    expected = {"chapters": {"layer_freezing": 100.0}}
+    monitor = BuildMonitor(path, ["ocr_verification", "layer_freezing"], expected, log=lines.append)
     monitor.chapter(1)
     model, tok = load_model("tiny-llama", progress=False)
     facts = first_hop(0).facts.subset(range(8))
@@ -59,3 +60,82 @@ def test_a_real_finetune_reaches_the_progress_lines_and_the_profile(monkeypatch,
 def test_without_a_profile_the_eta_says_so(tmp_path):
     monitor = BuildMonitor(tmp_path / "none.jsonl", ["prior_knowledge"], {}, log=lambda _: None)
     assert "no profile" in monitor.eta()
+
+
+def test_compute_phase_lines_and_eta_follow_each_worker(monkeypatch, tmp_path):
+    """Two workers: a line per chapter a worker finishes; the ETA is the slower worker's remaining chapters
+    (from the profile) plus executing every chapter."""
+    path = tmp_path / "ev.jsonl"
+    monkeypatch.setenv("OCR_CORE_EVENTS", str(path))
+    expected = {
+        "chapters": {"a": 10.0, "b": 10.0},
+        "compute": {"m1": {"a": 600.0, "b": 600.0}, "m2": {"a": 60.0, "b": 60.0}},
+    }
+    lines: list[str] = []
+    monitor = BuildMonitor(path, ["a", "b"], expected, log=lines.append)
+    monitor.compute(["m1", "m2"], ["a", "b"])
+    assert "ETA ~20:" in monitor.eta()  # m1: 1200 s left, + 20 s of executing chapters
+    for model in ("m1", "m2"):
+        monkeypatch.setenv("OCR_CORE_CHAPTER", "a")
+        events.emit("chapter", model=model, started=True)
+        events.emit("chapter", 600.0 if model == "m1" else 60.0, model=model, started=False)
+    monitor.poll()
+    assert [line.split(" | ")[1] for line in lines] == ["a computed for m1 in 10:00", "a computed for m2 in 1:00"]
+    assert "ETA ~10:" in monitor.eta()  # m1's chapter b: 600 s, + 20 s
+    assert monitor.compute_seconds == {"m1": {"a": 600.0}, "m2": {"a": 60.0}}
+
+
+def test_tree_rss_counts_child_processes():
+    import subprocess
+    import sys
+    import time
+
+    from ocr_core.reporting.progress import tree_rss
+
+    alone = tree_rss()
+    child = subprocess.Popen([sys.executable, "-c", 'x = b"x" * 300_000_000; import time; time.sleep(30)'])
+    try:
+        for _ in range(100):
+            if tree_rss() - alone > 250_000_000:
+                break
+            time.sleep(0.1)
+        assert tree_rss() - alone > 250_000_000
+    finally:
+        child.kill()
+        child.wait()
+
+
+def _book(tmp_path, tag: str, jobs: int):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, OCR_CORE_CACHE=str(tmp_path / f"cache{tag}"))
+    command = [sys.executable, "-m", "ocr_core.reporting.book", "--only", "prior_knowledge", "ocr_verification"]
+    command += ["--models", "tiny-llama", "tiny-olmo", "--seeds", "0", "--no-html", "--jobs", str(jobs)]
+    command += ["--chapters", str(tmp_path / f"chapters{tag}"), "--results", str(tmp_path / f"results{tag}")]
+    done = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    results = tmp_path / f"results{tag}"
+    records = {str(p.relative_to(results)): p.read_bytes() for p in sorted(results.rglob("records.json"))}
+    threads = {json.loads(p.read_text())["threads"] for p in results.rglob("provenance.json")}
+    return done.stdout, records, threads
+
+
+def test_book_computes_each_model_in_its_own_worker_with_the_same_results(tmp_path):
+    """`--jobs 2`: one 1-thread worker per model computes the chapters, then they are executed for both models;
+    the results (paths, so keys, and bytes) and the checked outputs equal a one-process build's."""
+    from ocr_core.tools.checked import checked_outputs
+
+    out2, records2, threads2 = _book(tmp_path, "2", jobs=2)
+    out1, records1, threads1 = _book(tmp_path, "1", jobs=1)
+    assert records2 and records2 == records1
+    assert 1 in threads2 and threads1 == {2}
+    for model in ("tiny-llama", "tiny-olmo"):
+        assert f"ocr_verification computed for {model}" in out2
+    assert "computed for" not in out1
+    chapter = "ocr_verification.ipynb"
+    two, one = (json.loads((tmp_path / f"chapters{t}" / chapter).read_text()) for t in ("2", "1"))
+    assert checked_outputs(two) == checked_outputs(one) != []

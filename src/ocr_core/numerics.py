@@ -15,6 +15,7 @@ Modes (`mode()`):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
@@ -26,6 +27,12 @@ from ocr_core.errors import UserError
 
 PINS = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2,STRICT", "ONEDNN_MAX_CPU_ISA": "AVX2"}
 THREADS = 2
+# A worker of the book's compute phase runs with fewer threads (two 1-thread processes train faster than one
+# 2-thread process on 2 cores): $OCR_CORE_THREADS ("1".."THREADS"), or the number in the file
+# $OCR_CORE_THREADS_FILE, which the book raises when the other worker is done; `apply_threads` follows it.
+# Results are the same bits at 1 and 2 threads (MKL's STRICT mode; tests/test_numerics.py), so the thread
+# count is recorded in provenance, not in keys.
+THREADS_VAR, THREADS_FILE_VAR = "OCR_CORE_THREADS", "OCR_CORE_THREADS_FILE"
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
 OPT_OUT = "OCR_CORE_NUMERICS"  # "native": the CPU's own code paths and thread count (not reproducible)
 # In tolerance mode a checked number may differ by this much (absolute, in the units printed: ranks, r²,
@@ -72,16 +79,31 @@ def pin_environment(environ: dict[str, str] | None = None) -> bool:
         return False
     environ.update(PINS)
     for var in THREAD_VARS:
-        environ[var] = str(THREADS)
+        environ[var] = str(threads(environ))
     return True
 
 
+def threads(environ: dict[str, str] | None = None) -> int:
+    """The thread count to run with: THREADS, or fewer in a book worker (see THREADS_VAR)."""
+    environ = os.environ if environ is None else environ
+    raw = environ.get(THREADS_VAR, "").strip()
+    if environ.get(THREADS_FILE_VAR):
+        with contextlib.suppress(OSError):  # not written yet: the variable
+            raw = Path(environ[THREADS_FILE_VAR]).read_text().strip() or raw
+    if not raw:
+        return THREADS
+    if raw not in {str(n) for n in range(1, THREADS + 1)}:
+        raise NumericsError(f"{THREADS_VAR} must be 1..{THREADS}, got {raw!r}")
+    return int(raw)
+
+
 def apply_threads() -> None:
-    """torch's intra-op thread count to THREADS (reductions are split per thread, so it is part of the bits)."""
+    """torch's intra-op thread count to `threads()` (called at import, and before each finetune and run so a
+    book worker picks up a raised count)."""
     import torch
 
-    if wanted() and torch.get_num_threads() != THREADS:
-        torch.set_num_threads(THREADS)
+    if wanted() and torch.get_num_threads() != threads():
+        torch.set_num_threads(threads())
 
 
 @cache
@@ -108,19 +130,22 @@ def mkl_branch() -> str:
 
 
 def environment() -> dict[str, Any]:
-    """What produced the numbers: the code paths in effect, threads, versions (for configs and chapters)."""
+    """What produced the numbers: the code paths in effect and versions (part of every key). In exact mode the
+    thread count is not (see THREADS_VAR); unpinned, it is."""
     import torch
     import transformers
 
-    return {
+    env = {
         "mode": mode(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "mkl_cbwr": mkl_branch(),
         "onednn_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "native"),
-        "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "transformers": transformers.__version__,
     }
+    if env["mode"] != "exact":
+        env["threads"] = torch.get_num_threads()
+    return env
 
 
 def check() -> list[str]:
@@ -135,8 +160,8 @@ def check() -> list[str]:
     branch = mkl_branch()
     if branch not in ("AVX2,STRICT", "unknown"):
         problems.append(f"MKL runs on {branch}, not AVX2,STRICT")
-    if torch.get_num_threads() != THREADS:
-        problems.append(f"{torch.get_num_threads()} threads, not {THREADS}")
+    if not 1 <= torch.get_num_threads() <= THREADS:
+        problems.append(f"{torch.get_num_threads()} threads, not 1..{THREADS}")
     return problems
 
 
@@ -159,9 +184,11 @@ def require() -> None:
 
 def describe() -> str:
     """One line for a chapter's header."""
+    import torch
+
     env = environment()
     paths = f"CPU paths {env['cpu_capability']} / MKL {env['mkl_cbwr']} / oneDNN {env['onednn_isa']}"
     return (
-        f"Numerics: {env['mode']} mode ({paths}, {env['threads']} threads), torch {env['torch']}, "
+        f"Numerics: {env['mode']} mode ({paths}, {torch.get_num_threads()} threads), torch {env['torch']}, "
         f"transformers {env['transformers']}, Python {sys.version.split()[0]}."
     )

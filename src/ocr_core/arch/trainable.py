@@ -11,14 +11,15 @@ from ocr_core.arch.families import COMPONENT_KINDS, family_of, num_layers
 
 @dataclass(frozen=True)
 class Trainable:
-    """Which parameters are trained: blocks `layers` (None = every block, plus embeddings and final norm),
-    minus blocks `frozen_layers`, of the component `kinds` (subset of arch.COMPONENT_KINDS; None = all).
-    `embeddings=False` freezes the input embedding and the output layer (the same matrix where tied)."""
+    """Which parameters are trained: blocks `layers` (None = every block), minus blocks `frozen_layers`, of the
+    component `kinds` (subset of arch.COMPONENT_KINDS; None = all). `embeddings=True` (with `layers` None) also
+    trains what lies outside the blocks: the input embedding, the output layer (the same matrix where tied) and
+    the final norm. The default trains the blocks only, as the paper's OLMo runs do."""
 
     layers: tuple[int, ...] | None = None
     kinds: tuple[str, ...] | None = None
     frozen_layers: tuple[int, ...] = ()
-    embeddings: bool = True
+    embeddings: bool = False
 
     def select(self, model) -> dict[str, torch.nn.Parameter]:
         family, depth = family_of(model), num_layers(model)
@@ -33,9 +34,9 @@ class Trainable:
         chosen = {}
         vocab = {id(m.weight) for m in (model.get_input_embeddings(), model.get_output_embeddings()) if m is not None}
         for name, param in model.named_parameters():
-            if not self.embeddings and id(param) in vocab:
-                continue
             layer = family.layer_of(name)
+            if not self.embeddings and (id(param) in vocab or layer is None):
+                continue
             if self.layers is not None and layer not in self.layers:
                 continue
             if layer is not None and layer in self.frozen_layers:

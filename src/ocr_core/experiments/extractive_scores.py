@@ -33,7 +33,7 @@ def run_scores(
     lr: float,
     epochs: int,
     batch_size: int = 8,
-    embeddings: bool = True,
+    embeddings: bool = False,
     seed: int = 0,
     n_counterfactuals: int = 10,
     files: Sequence[HopFile] = (),

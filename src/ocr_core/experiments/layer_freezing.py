@@ -86,11 +86,24 @@ def run_freezing(
                 "early_post": full.without(model, early),
                 "late_post": full.without(model, late),
                 "all": Delta(),
+                # used here only: not cached (the finished result is what a rerun reuses)
                 "early_pre": train_on(
-                    model, tokenizer, data.facts, trainable=frozen_early, desc=f"{tag} early frozen", **common
+                    model,
+                    tokenizer,
+                    data.facts,
+                    trainable=frozen_early,
+                    desc=f"{tag} early frozen",
+                    cache=False,
+                    **common,
                 ).delta,
                 "late_pre": train_on(
-                    model, tokenizer, data.facts, trainable=frozen_late, desc=f"{tag} late frozen", **common
+                    model,
+                    tokenizer,
+                    data.facts,
+                    trainable=frozen_late,
+                    desc=f"{tag} late frozen",
+                    cache=False,
+                    **common,
                 ).delta,
             }
             for variant, delta in deltas.items():

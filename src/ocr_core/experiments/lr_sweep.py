@@ -27,15 +27,22 @@ def run_lr_sweep(
     lrs: Sequence[float],
     epochs: int,
     batch_size: int = 8,
-    embeddings: bool = True,
+    embeddings: bool = False,
     seed: int = 0,
     progress: bool = True,
 ) -> list[dict]:
     records = []
+    shared = Settings.for_model(model_name, fictional=True)  # its deltas are data ordering's (seed 0): cached
     for lr in lrs:
         settings = Settings(lr, epochs, batch_size, embeddings)
         runs = FictionalRuns(
-            model, tokenizer, fictional(seed), model_name=model_name, settings=settings, progress=progress
+            model,
+            tokenizer,
+            fictional(seed),
+            model_name=model_name,
+            settings=settings,
+            progress=progress,
+            cache=settings == shared,
         )
         for phase, result in (("W_F", runs.w_f()), ("W_FI", runs.w_fi())):
             for row in result.history:

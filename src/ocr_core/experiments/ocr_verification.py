@@ -102,7 +102,7 @@ def run_ocr_verification(
     lr: float,
     epochs: int,
     batch_size: int = 8,
-    embeddings: bool = True,
+    embeddings: bool = False,
     seeds: Sequence[int] = (0,),
     hops: Sequence[str] = tuple(HOPS),
     files: Sequence[HopFile] = (),

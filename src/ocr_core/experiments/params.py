@@ -120,14 +120,13 @@ _LIST = "one, or a list such as"
 # them (ocr_core.cli._OPTION_RULES).
 RULES: dict[str, tuple[str, Convert]] = {
     "models": (f"a model name or a list of them: {_MODELS}", _many(_model)),
-    "frozen_models": (f"a list of model names ({_MODELS}), possibly empty", _many(_model, empty=True)),
+    "ablation_models": (f"a list of model names ({_MODELS}), possibly empty", _many(_model, empty=True)),
     "paper_models": ("a list of model names, or None (every paper model)", _optional(_many(_text, empty=True))),
     "seeds": (f"seeds: integers >= 0 ({_LIST} [0, 1, 2])", _many(_SEED)),
     "seed": ("a seed: an integer >= 0", _SEED),
     "lr": ("a learning rate: a number > 0 (default: the model's recommended)", _optional(_LR)),
     "ocr_lr": ("a learning rate: a number > 0 (default: the model's recommended)", _optional(_LR)),
     "lrs": (f"learning rates: numbers > 0 ({_LIST} [1e-4, 3e-4])", _many(_LR)),
-    "frozen_lrs": ("learning rates: numbers > 0, a list, possibly empty", _many(_LR, empty=True)),
     "epochs": ("epochs: an integer >= 1 (default: the model's recommended)", _optional(_COUNT)),
     "ocr_epochs": ("epochs: an integer >= 1 (default: the model's recommended)", _optional(_COUNT)),
     "epoch_grid": (f"epochs: integers >= 1 ({_LIST} [5, 10])", _many(_COUNT)),

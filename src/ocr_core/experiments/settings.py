@@ -15,7 +15,7 @@ class Settings:
     lr: float
     epochs: int
     batch_size: int = 8
-    embeddings: bool = True  # train the input embedding and output layer (False: freeze them)
+    embeddings: bool = False  # also train the input embedding, output layer and final norm (default: blocks only)
 
     @classmethod
     def for_model(
@@ -38,8 +38,7 @@ class Settings:
     def kwargs(self) -> dict:
         return asdict(self)
 
-    def trainable(self, trainable: Trainable | None = None) -> Trainable | None:
-        """`trainable` with the embeddings frozen if these settings say so (None stays None otherwise)."""
-        if self.embeddings:
-            return trainable
-        return replace(trainable or Trainable(), embeddings=False)
+    def trainable(self, trainable: Trainable | None = None) -> Trainable:
+        """`trainable` (default: every block) with the parameters outside the blocks trained or not, as these
+        settings say."""
+        return replace(trainable or Trainable(), embeddings=self.embeddings)

@@ -20,7 +20,9 @@ class ModelSpec:
     lr: float
     epochs: int
     batch_size: int = 8
-    embeddings: bool = True  # train the input embedding and output layer
+    # False: train the blocks only, as the paper's OLMo runs (True, an ablation: also the input embedding,
+    # the output layer and the final norm)
+    embeddings: bool = False
     hf_id: str | None = None
     description: str = ""
     fictional_lr: float | None = None

@@ -7,6 +7,12 @@
 Notebook sources are jupytext `py:percent` files in notebooks/; the executed notebooks go to book/chapters/,
 where _toc.yml reads them. Experiments cache their results (results/) and finetuned deltas, so a second
 build only re-renders. The delta cache is pruned to its limit after each chapter (`ocr_core.training.cache`).
+
+With several models and `--jobs 2` (the default), the experiment chapters are first computed in one worker
+process per model, one thread each (on 2 cores two 1-thread processes finish more finetunes than one 2-thread
+process; the bits are the same), and when one worker is done the other's next finetune takes both cores. Each
+worker executes the chapters for its model alone into _build/compute/<model>/, which leaves the results in
+the results folder; the chapters are then executed for all models together, reading those results.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ REPORTS = ("cross_model", "model_scale", "sweep", "paper_vs_reproduction")
 # In book order: one chapter per experiment (ocr_core.experiments.registry), then the reports. Each notebook's
 # parameters cell has `models`, `results` and its own settings.
 NOTEBOOKS = (*names(), *REPORTS)
+EXPERIMENT_CHAPTERS = names()
 # Chapters that aggregate a sweep folder instead of taking `models` (the book runs the default sweep first).
 SWEEP_CHAPTERS = ("sweep",)
 EMBEDDED = ("gemma-3-270m", "smollm2-135m")
@@ -82,6 +89,64 @@ def build_html(root: Path) -> float:
     return time.perf_counter() - started
 
 
+def _worker_command(model: str, names: list[str], root: Path, args: argparse.Namespace) -> list[str]:
+    command = [sys.executable, "-m", "ocr_core.reporting.book", "--worker", "--no-html", "--models", model]
+    command += ["--only", *names, "--chapters", str(root / "_build" / "compute" / model)]
+    if args.results is not None:
+        command += ["--results", args.results]
+    if args.seeds is not None:
+        command += ["--seeds", *map(str, args.seeds)]
+    return command
+
+
+def compute_in_workers(names: list[str], root: Path, args: argparse.Namespace) -> dict[str, float]:
+    """Compute the experiment chapters `names` for each model in its own worker process (module docstring):
+    1 thread each, raised to `numerics.THREADS` in the last worker still running. Returns {model: seconds}."""
+    from ocr_core import numerics
+
+    folder = root / "_build" / "threads"
+    folder.mkdir(parents=True, exist_ok=True)
+    workers, started, seconds = {}, time.perf_counter(), {}
+    for model in args.models:
+        threads_file = folder / model
+        threads_file.write_text("1\n")
+        env = dict(os.environ, **{numerics.THREADS_VAR: "1", numerics.THREADS_FILE_VAR: str(threads_file)})
+        workers[model] = subprocess.Popen(_worker_command(model, names, root, args), cwd=root, env=env)
+    failed = []
+    while workers:
+        time.sleep(1.0)
+        for model, proc in list(workers.items()):
+            if proc.poll() is None:
+                continue
+            seconds[model] = time.perf_counter() - started
+            del workers[model]
+            if proc.returncode:
+                failed.append(model)
+            if len(workers) == 1:  # the last one running gets every core from its next finetune on
+                (folder / next(iter(workers))).write_text(f"{numerics.THREADS}\n")
+    if failed:
+        raise RuntimeError(
+            f"the compute worker of {', '.join(failed)} failed (its output is above); fix it and run the book "
+            "again: finished results and cached deltas are reused"
+        )
+    return seconds
+
+
+def _run_worker(names: list[str], root: Path, args: argparse.Namespace) -> None:
+    """One compute worker: each chapter of `names` for `args.models` (one model), into `args.chapters`."""
+    from ocr_core.store import events
+
+    model = ",".join(args.models)
+    for name in names:
+        os.environ["OCR_CORE_CHAPTER"] = name
+        extra = {k: v for k, v in (("results", args.results), ("seeds", args.seeds)) if v is not None}
+        events.emit("chapter", model=model, started=True)
+        seconds = execute(name, root, args.models, extra, args.chapters)
+        events.emit("chapter", seconds, model=model, started=False)
+        enforce_limit()
+        print(f"[book] {model}: {name} computed in {seconds:.0f} s", flush=True)
+
+
 def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict[str, float]:
     """Execute `names` in order, with progress lines and an ETA (`reporting.progress`) from the work events the
     kernels write, and write the build's profile to _build/book_profile.json (`reporting.profile`)."""
@@ -97,14 +162,23 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
     build.mkdir(exist_ok=True)
     events_path = build / "book_events.jsonl"
     events_path.unlink(missing_ok=True)
-    expected = profile.load(root / PROFILE).get("chapters", {})
+    expected = profile.load(root / PROFILE)
     saved = {k: os.environ.get(k) for k in ("OCR_CORE_EVENTS", "OCR_CORE_CHAPTER")}
     os.environ["OCR_CORE_EVENTS"] = str(events_path)  # the kernels inherit it
     timings: dict[str, float] = {}
+    compute_total: dict[str, float] = {}
     disk = [cache_root(), root / (args.results or "results")]
     started = time.perf_counter()
+    experiments = [n for n in names if n in EXPERIMENT_CHAPTERS]
+    parallel = args.jobs > 1 and len(args.models) > 1 and experiments
     try:
         with BuildMonitor(events_path, names, expected, disk) as monitor:
+            if parallel:
+                monitor.compute(args.models, experiments)
+                print(f"[book] computing {len(experiments)} chapters, one worker per model | {monitor.eta()}")
+                compute_total = compute_in_workers(experiments, root, args)
+                monitor.poll()
+                monitor.compute_done()
             for i, name in enumerate(names):
                 monitor.chapter(i)
                 os.environ["OCR_CORE_CHAPTER"] = name
@@ -123,13 +197,18 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
                 os.environ[key] = value
     peak = dict(
         disk_gb=round(monitor.peak_disk / 1e9, 2),
-        rss_gb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, 2),
+        rss_gb=round(monitor.peak_rss / 1e9, 2),  # every process of the build, summed (sampled)
+        largest_process_rss_gb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, 2),
     )
     where = provenance()
-    meta = dict(models=list(args.models), seeds=args.seeds, commit=where["commit"], cpu=where["cpu"])
+    meta = dict(models=list(args.models), seeds=args.seeds, jobs=args.jobs, commit=where["commit"], cpu=where["cpu"])
     rows = profile.summarize(events.read(events_path))
-    profile.write(build / "book_profile.json", rows=rows, chapters=timings, peak=peak, meta=meta)
-    print(f"[book] peak disk (cache + results) {peak['disk_gb']} GB, peak memory {peak['rss_gb']} GB", flush=True)
+    compute = dict(chapters=monitor.compute_seconds, total=compute_total)
+    profile.write(build / "book_profile.json", rows=rows, chapters=timings, peak=peak, meta=meta, compute=compute)
+    print(
+        f"[book] peak disk (cache + results) {peak['disk_gb']} GB, peak memory (all processes) {peak['rss_gb']} GB",
+        flush=True,
+    )
     return timings
 
 
@@ -142,8 +221,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default=None, help="results directory passed to every notebook")
     parser.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds passed to every notebook")
     parser.add_argument("--chapters", type=Path, default=None, help="where executed notebooks go (book/chapters)")
+    parser.add_argument(
+        "--jobs", type=int, choices=(1, 2), default=2, help="compute workers (one per model; 1: one process)"
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # see compute_in_workers
     args = parser.parse_args(argv)
     root = repo_root()
+    if args.worker:
+        _run_worker(args.only or [], root, args)
+        return 0
     timings: dict[str, float] = {}
     started = time.perf_counter()
     if not args.no_execute:

@@ -69,10 +69,29 @@ def summarize(events: Iterable[dict]) -> list[dict]:
     ]
 
 
-def write(path: Path, *, rows: list[dict], chapters: dict[str, float], peak: dict[str, float], meta: dict) -> None:
-    """The profile file: chapter wall seconds, work rows, peak disk and memory, and what the build was."""
+def write(
+    path: Path,
+    *,
+    rows: list[dict],
+    chapters: dict[str, float],
+    peak: dict[str, float],
+    meta: dict,
+    compute: dict | None = None,
+) -> None:
+    """The profile file: chapter wall seconds (executing the notebooks for every model), the compute phase's
+    seconds (`compute`: {"chapters": {model: {chapter: seconds}}, "total": {model: seconds}}; empty when the
+    build ran in one process), work rows, peak disk and memory, and what the build was."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(meta=meta, chapters=chapters, peak=peak, work=rows), indent=1) + "\n")
+    compute = compute or {}
+    body = dict(
+        meta=meta,
+        chapters=chapters,
+        compute=compute.get("chapters", {}),
+        compute_total=compute.get("total", {}),
+        peak=peak,
+        work=rows,
+    )
+    path.write_text(json.dumps(body, indent=1) + "\n")
 
 
 def load(path: Path) -> dict:

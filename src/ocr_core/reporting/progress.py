@@ -1,7 +1,8 @@
 """Progress lines of a book build, from the work events the chapters' kernels write (`ocr_core.store.events`):
 a line per finished finetune (chapter, model, seed and phase, epochs, seconds), a line for a long finetune
-every half minute, each with the elapsed time and an ETA from the committed profile of a cold build
-(`book/data/book_profile.json`); and the build's peak disk use of the cache and results, sampled."""
+every half minute, a line per chapter a compute worker finishes, each with the elapsed time and an ETA from the
+committed profile of a cold build (`book/data/book_profile.json`); and the build's peak disk use of the cache
+and results and its peak resident memory (every process of the build, summed), sampled."""
 
 from __future__ import annotations
 
@@ -33,25 +34,59 @@ def minutes(seconds: float) -> str:
     )
 
 
+def tree_rss(pid: int | None = None) -> int:
+    """Resident memory in bytes of process `pid` (default: this one) and all its descendants (Linux /proc;
+    0 where it cannot be read)."""
+    import os
+
+    root = os.getpid() if pid is None else pid
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            pid_, ppid = int(entry.name), int(fields[1])
+            rss[pid_] = int(fields[21]) * page
+            children.setdefault(ppid, []).append(pid_)
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        current = todo.pop()
+        total += rss.get(current, 0)
+        todo += children.get(current, [])
+    return total
+
+
 class BuildMonitor:
     """Follows the events file of a build in a thread and prints progress lines; tracks peak disk use of
-    `disk_folders`. `expected`: {chapter: seconds} of a previous cold build (empty: no ETA)."""
+    `disk_folders` and the peak resident memory of this process and everything it started (kernels, compute
+    workers), summed. `expected`: a previous cold build's profile (`reporting.profile`): {"chapters": {chapter:
+    seconds}, "compute": {model: {chapter: seconds}}} (empty: no ETA)."""
 
     def __init__(
         self,
         path: Path,
         chapters: Sequence[str],
-        expected: dict[str, float],
+        expected: dict,
         disk_folders: Sequence[Path] = (),
         log: Callable[[str], None] = print,
         interval: float = 2.0,
     ):
-        self.path, self.chapters, self.expected = Path(path), list(chapters), dict(expected)
+        self.path, self.chapters = Path(path), list(chapters)
+        self.expected = dict(expected.get("chapters", {}))
+        self.expected_compute = {m: dict(c) for m, c in expected.get("compute", {}).items()}
         self.disk_folders, self.log, self.interval = list(disk_folders), log, interval
         self.started = time.perf_counter()
         self.chapter_started = self.started
         self.index = 0
         self.peak_disk = 0
+        self.peak_rss = 0
+        self.workers: dict[str, list[str]] = {}  # compute phase: model -> its chapters not yet finished
+        self.worker_chapter: dict[str, tuple[str, float]] = {}  # model -> (chapter, started)
+        self.compute_seconds: dict[str, dict[str, float]] = {}  # model -> chapter -> seconds
         self._offset = 0
         self._last_line = 0.0
         self._last_disk = 0.0
@@ -67,25 +102,64 @@ class BuildMonitor:
         self._thread.join(timeout=10)
         self.poll()
         self.sample_disk()
+        self.sample_memory()
 
     def chapter(self, index: int) -> None:
         """Chapter `index` (0-based, into `chapters`) starts now."""
         self.index, self.chapter_started = index, time.perf_counter()
 
+    def compute(self, models: Sequence[str], chapters: Sequence[str]) -> None:
+        """The compute phase starts: one worker per model, each through `chapters` in order."""
+        self.workers = {m: list(chapters) for m in models}
+        now = time.perf_counter()
+        self.worker_chapter = {m: (chapters[0], now) for m in models}
+
+    def compute_done(self) -> None:
+        self.workers = {}
+        self.chapter_started = time.perf_counter()
+
     def eta(self) -> str:
         if not self.expected:
             return "ETA unknown (no profile of a cold build yet)"
-        current = self.chapters[self.index]
-        left = max(0.0, self.expected.get(current, 0.0) - (time.perf_counter() - self.chapter_started))
-        left += sum(self.expected.get(name, 0.0) for name in self.chapters[self.index + 1 :])
+        now = time.perf_counter()
+        left = 0.0
+        if self.workers:  # compute phase: the slowest worker's remaining chapters, then every chapter
+            per_worker = []
+            for model, todo in self.workers.items():
+                expected = self.expected_compute.get(model, {})
+                chapter, since = self.worker_chapter.get(model, ("", now))
+                rest = sum(expected.get(c, 0.0) for c in todo)
+                if chapter in todo:
+                    rest -= min(expected.get(chapter, 0.0), now - since)
+                per_worker.append(rest)
+            left = max(per_worker, default=0.0) + sum(self.expected.get(name, 0.0) for name in self.chapters)
+        else:
+            current = self.chapters[self.index]
+            left = max(0.0, self.expected.get(current, 0.0) - (now - self.chapter_started))
+            left += sum(self.expected.get(name, 0.0) for name in self.chapters[self.index + 1 :])
         return f"ETA ~{minutes(left)} (from the profile of a cold build)"
 
-    def _prefix(self) -> str:
+    def _prefix(self, event: dict | None = None) -> str:
+        if self.workers:
+            chapter = (event or {}).get("chapter", "")
+            return f"[book] compute {chapter}".rstrip()
         return f"[book] {self.index + 1}/{len(self.chapters)} {self.chapters[self.index]}"
 
-    def line(self, text: str) -> None:
+    def line(self, text: str, event: dict | None = None) -> None:
         self._last_line = time.perf_counter()
-        self.log(f"{self._prefix()} | {text} | {minutes(self._last_line - self.started)} elapsed | {self.eta()}")
+        elapsed = minutes(self._last_line - self.started)
+        self.log(f"{self._prefix(event)} | {text} | {elapsed} elapsed | {self.eta()}")
+
+    def _chapter_event(self, event: dict) -> None:
+        """A compute worker started or finished a chapter."""
+        model, chapter = event.get("model", ""), event.get("chapter", "")
+        if event.get("started"):
+            self.worker_chapter[model] = (chapter, time.perf_counter())
+            return
+        self.compute_seconds.setdefault(model, {})[chapter] = event["seconds"]
+        if chapter in self.workers.get(model, []):
+            self.workers[model].remove(chapter)
+        self.line(f"{chapter} computed for {model} in {minutes(event['seconds'])}", event)
 
     def poll(self) -> None:
         """Print lines for the events written since the last poll."""
@@ -103,18 +177,25 @@ class BuildMonitor:
                 continue
             kind = event["kind"]
             if kind == "finetune":
-                self.line(f"{event.get('desc', '')}: {event.get('steps', 0)} steps in {event['seconds']:.0f} s")
+                text = f"{event.get('desc', '')}: {event.get('steps', 0)} steps in {event['seconds']:.0f} s"
+                self.line(text, event)
             elif kind == "epoch" and time.perf_counter() - self._last_line > 30:
-                self.line(f"{event.get('desc', '')}: epoch {event['epoch']}/{event['epochs']}")
+                self.line(f"{event.get('desc', '')}: epoch {event['epoch']}/{event['epochs']}", event)
             elif kind == "result" and not event.get("reused"):
-                self.line(f"{event['experiment']} on {event['model']} done in {event['seconds']:.0f} s")
+                self.line(f"{event['experiment']} on {event['model']} done in {event['seconds']:.0f} s", event)
+            elif kind == "chapter":
+                self._chapter_event(event)
 
     def sample_disk(self) -> None:
         self._last_disk = time.perf_counter()
         self.peak_disk = max(self.peak_disk, sum(folder_bytes(f) for f in self.disk_folders if Path(f).exists()))
 
+    def sample_memory(self) -> None:
+        self.peak_rss = max(self.peak_rss, tree_rss())
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             self.poll()
+            self.sample_memory()
             if time.perf_counter() - self._last_disk > 10:
                 self.sample_disk()

@@ -17,7 +17,9 @@ from typing import Any
 
 # Bump when a change alters what a finetune produces (data, tokenization, loss, train step, optimizer, deltas,
 # model loading or de-quantization).
-TRAINING_VERSION = 1
+# 2: Trainable(embeddings=False) freezes the final norm too (the blocks only); it was "embeddings frozen, final
+#    norm trained", under the same key.
+TRAINING_VERSION = 2
 # Bump when a change alters what ranks or extractive scores come out of given weights.
 SCORING_VERSION = 1
 

@@ -64,10 +64,18 @@ def provenance(module: str | None = None) -> dict[str, Any]:
         platform=platform.platform(),
         python=sys.version.split()[0],
         cores=os.cpu_count(),
+        threads=_threads(),
         commit=git_commit(),
         packages=package_versions(),
         fingerprints=unit_fingerprints(module),
     )
+
+
+def _threads() -> int | None:
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch.get_num_threads() if torch is not None else None
 
 
 class RunDir:

@@ -184,6 +184,11 @@ def bench_book(models: list[str] | None, only: list[str] | None, events_file: st
             "reused {deltas_reused:>4}  evals {evals:>5} ({eval_s:>6.0f} s)  score passes {score_passes:>3} "
             "({score_s:>5.0f} s)  loads {loads:>2} ({load_s:>4.0f} s)".format(**row)
         )
+    for model, chapters in data.get("compute", {}).items():
+        for name, seconds in chapters.items():
+            print(f"compute {model:<14} {name:<24} {seconds:8.0f} s")
+    for model, seconds in data.get("compute_total", {}).items():
+        print(f"compute {model:<14} {'(worker, in all)':<24} {seconds:8.0f} s")
     for name, seconds in data.get("chapters", {}).items():
         print(f"{name:<24} {seconds:8.0f} s")
     print(f"peak: {data.get('peak')}")

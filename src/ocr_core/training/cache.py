@@ -1,9 +1,12 @@
 """The finetuned-delta cache on disk: what it holds, and pruning it to a size.
 
 Each cached delta is a pair `<cache>/deltas/<model>/<key>.safetensors` + `<key>.json` (see
-`ocr_core.training.finetune.cached_finetune`). A full-model float32 delta is as large as the model (about 1 GB for
-Gemma-3-270M, 0.5 GB for SmolLM2-135M), so a few experiments with several seeds fill a disk quickly.
-Pruning removes whole pairs, least recently written first; a pruned delta is simply retrained when needed.
+`ocr_core.training.finetune.cached_finetune`). A delta holds the trained parameters in float32: the blocks by
+default (0.4 GB for Gemma-3-270M and for SmolLM2-135M), the whole model with the embeddings trained (1.1 GB and
+0.5 GB), so a few experiments with several seeds fill a disk quickly.
+Pruning removes whole pairs, least recently used first (a cache hit touches its files); a pruned delta is
+simply retrained when needed. Only deltas that more than one experiment uses are cached at all
+(`ocr_core.experiments.fictional.SHARED`, the hop finetunes of verification, scores and layer freezing).
 Finished experiment results (`results/`) do not need their deltas, so pruning never changes a built book.
 
 The cache is kept under a limit (`limit_bytes`: $OCR_CORE_CACHE_MAX_GB, default 15 GB, leaving room for the
@@ -33,7 +36,7 @@ class CachedDelta:
 
 
 def cached_deltas(root: Path | None = None) -> list[CachedDelta]:
-    """Every cached delta under `root/deltas` (default: `cache_root()`), oldest first."""
+    """Every cached delta under `root/deltas` (default: `cache_root()`), least recently used first."""
     folder = (root or cache_root()) / "deltas"
     entries = []
     for model_dir in sorted(p for p in folder.glob("*") if p.is_dir()):
@@ -48,7 +51,7 @@ def cached_deltas(root: Path | None = None) -> list[CachedDelta]:
 
 
 def prune(max_bytes: int, root: Path | None = None, *, dry_run: bool = False) -> list[CachedDelta]:
-    """Remove the oldest cached deltas until the rest take at most `max_bytes`; returns the removed ones."""
+    """Remove the least recently used deltas until the rest take at most `max_bytes`; returns the removed ones."""
     entries = cached_deltas(root)
     total = sum(e.size for e in entries)
     removed = []

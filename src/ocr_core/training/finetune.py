@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
+from ocr_core import numerics
 from ocr_core.arch.trainable import Trainable
 from ocr_core.data import Dataset, Example
 from ocr_core.data.tokens import check_word_boundaries, encode
@@ -74,6 +75,7 @@ def finetune(
     check_word_boundaries(tokenizer, examples)
     eval_sets = eval_sets or {}
     device = next(model.parameters()).device
+    numerics.apply_threads()  # a book worker may have been given the second core (same bits either way)
 
     params = (trainable or Trainable()).select(model)
     flags = {n: p.requires_grad for n, p in model.named_parameters()}
@@ -148,7 +150,6 @@ def cached_finetune(
     examples, every finetuning setting, the numeric environment and `keys.TRAINING_VERSION` (`ocr_core.store.keys`).
     A hit returns the stored delta without training. The meta file records the key's inputs and provenance.
     """
-    from ocr_core import numerics
     from ocr_core.models.gguf import weights_id
     from ocr_core.store import keys
     from ocr_core.store.io import atomic_write_json, cache_root, file_matches, file_sha256, safe_name
@@ -177,6 +178,8 @@ def cached_finetune(
 
         info = json.loads(meta.read_text())
         if file_matches(tensors, info.get("sha256")):
+            for f in (tensors, meta):  # pruning removes the least recently *used* deltas (training.cache)
+                f.touch()
             events.emit("delta_reused", model=model_name, steps=info["steps"], saved_seconds=info["seconds"])
             return FinetuneResult(Delta.load(tensors), info["history"], info["losses"], info["seconds"], info["steps"])
         print(f"[ocr_core] cached delta {tensors} is damaged or unchecked: retraining it", flush=True)
