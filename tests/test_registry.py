@@ -149,3 +149,13 @@ def test_the_named_command_computes_exactly_the_missing_result(monkeypatch, tmp_
     with read_only():
         run = experiment.call("tiny-llama", results=results, progress=False, **kwargs)
     assert run.done and run.records()
+
+
+def test_compute_order_holds_every_experiment_once():
+    from ocr_core.reporting.book import COMPUTE_ORDER
+
+    assert sorted(COMPUTE_ORDER) == sorted(names()) and len(set(COMPUTE_ORDER)) == len(COMPUTE_ORDER)
+    # a reader of cached deltas runs after their producer
+    assert COMPUTE_ORDER.index("layer_freezing") == COMPUTE_ORDER.index("ocr_verification") + 1
+    assert COMPUTE_ORDER.index("data_ordering") < COMPUTE_ORDER.index("weight_grafting")
+    assert COMPUTE_ORDER.index("data_ordering") < COMPUTE_ORDER.index("grafting_localization")

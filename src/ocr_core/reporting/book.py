@@ -11,8 +11,9 @@ build only re-renders. The delta cache is pruned to its limit after each chapter
 With several models and `--jobs 2` (the default), the experiment chapters are first computed in one worker
 process per model, one thread each (on 2 cores two 1-thread processes finish more finetunes than one 2-thread
 process; the bits are the same), and when one worker is done the other's next finetune takes both cores. Each
-worker executes the chapters for its model alone into _build/compute/<model>/, which leaves the results in
-the results folder; the chapters are then executed for all models together, reading those results.
+worker executes the chapters for its model alone (in COMPUTE_ORDER) into _build/compute/<model>/, which leaves
+the results in the results folder; the chapters are then executed for all models together, in book order,
+reading those results.
 """
 
 from __future__ import annotations
@@ -36,6 +37,20 @@ REPORTS = ("cross_model", "model_scale", "sweep", "paper_vs_reproduction")
 # parameters cell has `models`, `results` and its own settings.
 NOTEBOOKS = (*names(), *REPORTS)
 EXPERIMENT_CHAPTERS = names()
+# The order a compute worker runs the experiment chapters in: each experiment right after the one whose cached
+# deltas it reads (layer freezing reads the verification's finetunes, with the embeddings ablation 12 deltas
+# per model, 9 GB for Gemma-3-270M: read back before later chapters' deltas push them out of the cache).
+COMPUTE_ORDER = (
+    "prior_knowledge",
+    "ocr_verification",
+    "layer_freezing",
+    "extractive_scores",
+    "lr_sweep",
+    "data_ordering",
+    "weight_grafting",
+    "grafting_localization",
+    "structure_installation",
+)
 # Chapters that aggregate a sweep folder instead of taking `models` (the book runs the default sweep first).
 SWEEP_CHAPTERS = ("sweep",)
 EMBEDDED = ("gemma-3-270m", "smollm2-135m")
@@ -74,6 +89,9 @@ def execute(name: str, root: Path, models: list[str], extra: dict | None = None,
         cwd=str(root),
         progress_bar=False,
         kernel_name="python3",
+        # the kernel's own log (its start-up notice that local TCP is unencrypted) is noise between the
+        # progress lines; errors in cells still fail the chapter with their traceback
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     strip_execution_metadata(out)
     return time.perf_counter() - started
@@ -106,6 +124,7 @@ def compute_in_workers(names: list[str], root: Path, args: argparse.Namespace) -
 
     folder = root / "_build" / "threads"
     folder.mkdir(parents=True, exist_ok=True)
+    names = sorted(names, key=COMPUTE_ORDER.index)
     workers, started, seconds = {}, time.perf_counter(), {}
     for model in args.models:
         threads_file = folder / model
@@ -174,7 +193,7 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
     try:
         with BuildMonitor(events_path, names, expected, disk) as monitor:
             if parallel:
-                monitor.compute(args.models, experiments)
+                monitor.compute(args.models, sorted(experiments, key=COMPUTE_ORDER.index))
                 print(f"[book] computing {len(experiments)} chapters, one worker per model | {monitor.eta()}")
                 compute_total = compute_in_workers(experiments, root, args)
                 monitor.poll()
