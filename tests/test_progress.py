@@ -136,6 +136,35 @@ def test_book_computes_each_model_in_its_own_worker_with_the_same_results(tmp_pa
     for model in ("tiny-llama", "tiny-olmo"):
         assert f"ocr_verification computed for {model}" in out2
     assert "computed for" not in out1
+    # a rebuild: the workers find their last build's results all there and skip their chapters
+    again, records_again, _ = _book(tmp_path, "2", jobs=2)
+    assert records_again == records2
+    for model in ("tiny-llama", "tiny-olmo"):
+        assert f"ocr_verification for {model}: still computed" in again
+    assert "computed for" not in again
     chapter = "ocr_verification.ipynb"
     two, one = (json.loads((tmp_path / f"chapters{t}" / chapter).read_text()) for t in ("2", "1"))
     assert checked_outputs(two) == checked_outputs(one) != []
+
+
+def test_a_worker_recomputes_a_chapter_when_its_source_or_a_result_changed(tmp_path):
+    import argparse
+
+    from ocr_core.reporting import book
+
+    root = tmp_path
+    (root / "notebooks").mkdir()
+    (root / "notebooks" / "x.py").write_text("print(1)\n")
+    result = root / "results" / "x" / "m" / "abc"
+    result.mkdir(parents=True)
+    (result / "DONE").write_text("")
+    fingerprint = book._chapter_fingerprint(root, "x", ["m"], {})
+    manifest = root / "x.json"
+    manifest.write_text(json.dumps(dict(fingerprint=fingerprint, results=["results/x/m/abc"])))
+    assert book._still_computed(manifest, fingerprint, root)
+    assert not book._still_computed(manifest, book._chapter_fingerprint(root, "x", ["m"], {"seeds": [0]}), root)
+    (root / "notebooks" / "x.py").write_text("print(2)\n")
+    assert not book._still_computed(manifest, book._chapter_fingerprint(root, "x", ["m"], {}), root)
+    (result / "DONE").unlink()
+    assert not book._still_computed(manifest, fingerprint, root)
+    assert book.compute_folder(root, argparse.Namespace(chapters=None)) == root / "_build" / "compute"

@@ -177,7 +177,7 @@ def run_cached(
     config = dict(config, weights=weights_id(model_name))
     run = RunDir(results, experiment, model_name, config, module=module, version=sys.modules[module].VERSION)
     if run.done and not force:
-        events.emit("result", experiment=experiment, model=model_name, reused=True)
+        events.emit("result", experiment=experiment, model=model_name, reused=True, path=str(run.path))
         if progress:
             print(f"[ocr_core] reusing {run.path}", flush=True)
         return run
@@ -189,7 +189,8 @@ def run_cached(
     check_before_loading(model_name, placement, progress=progress)
     model, tokenizer = load_model(model_name, progress=progress, **placement.kwargs())
     run.write(compute(model, tokenizer))
-    events.emit("result", time.perf_counter() - started, experiment=experiment, model=model_name, reused=False)
+    seconds = time.perf_counter() - started
+    events.emit("result", seconds, experiment=experiment, model=model_name, reused=False, path=str(run.path))
     if progress:
         print(f"[ocr_core] {experiment} on {model_name}: {time.perf_counter() - started:.0f} s", flush=True)
     return run

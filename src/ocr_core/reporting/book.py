@@ -107,9 +107,14 @@ def build_html(root: Path) -> float:
     return time.perf_counter() - started
 
 
+def compute_folder(root: Path, args: argparse.Namespace) -> Path:
+    """Where the compute workers execute their chapters: _build/compute/, or compute/ beside `--chapters`."""
+    return args.chapters.parent / "compute" if args.chapters else root / "_build" / "compute"
+
+
 def _worker_command(model: str, names: list[str], root: Path, args: argparse.Namespace) -> list[str]:
     command = [sys.executable, "-m", "ocr_core.reporting.book", "--worker", "--no-html", "--models", model]
-    command += ["--only", *names, "--chapters", str(root / "_build" / "compute" / model)]
+    command += ["--only", *names, "--chapters", str(compute_folder(root, args) / model)]
     if args.results is not None:
         command += ["--results", args.results]
     if args.seeds is not None:
@@ -151,17 +156,55 @@ def compute_in_workers(names: list[str], root: Path, args: argparse.Namespace) -
     return seconds
 
 
+def _chapter_fingerprint(root: Path, name: str, models: list[str], extra: dict) -> str:
+    """What a worker's execution of chapter `name` depends on beyond the results it reads: its notebook source
+    and the parameters the book passes."""
+    import hashlib
+
+    source = (root / "notebooks" / f"{name}.py").read_bytes()
+    parameters = json.dumps(dict(models=models, **extra), sort_keys=True).encode()
+    return hashlib.sha256(source + b"\0" + parameters).hexdigest()[:16]
+
+
+def _still_computed(manifest: Path, fingerprint: str, root: Path) -> bool:
+    """Whether the worker's last execution of this chapter (its `manifest`) had the same fingerprint and every
+    result it read or wrote is still finished: then there is nothing for the worker to compute. (Code that now
+    keys the chapter's results differently is not seen here: the chapter then computes them when it is
+    executed for all models, in one process.)"""
+    try:
+        info = json.loads(manifest.read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    paths = info.get("results") or []
+    return info.get("fingerprint") == fingerprint and bool(paths) and all((root / p / "DONE").exists() for p in paths)
+
+
 def _run_worker(names: list[str], root: Path, args: argparse.Namespace) -> None:
-    """One compute worker: each chapter of `names` for `args.models` (one model), into `args.chapters`."""
+    """One compute worker: each chapter of `names` for `args.models` (one model), into `args.chapters`, with a
+    manifest per chapter (its fingerprint and the results it used) so a rebuild skips what is still computed."""
     from ocr_core.store import events
 
     model = ",".join(args.models)
+    chapters = args.chapters or compute_folder(root, args) / model
+    extra = {k: v for k, v in (("results", args.results), ("seeds", args.seeds)) if v is not None}
     for name in names:
         os.environ["OCR_CORE_CHAPTER"] = name
-        extra = {k: v for k, v in (("results", args.results), ("seeds", args.seeds)) if v is not None}
+        manifest = chapters / f"{name}.json"
+        fingerprint = _chapter_fingerprint(root, name, args.models, extra)
+        if _still_computed(manifest, fingerprint, root):
+            events.emit("chapter", model=model, started=False, skipped=True)
+            print(f"[book] {model}: {name} still computed (last build's results are all there)", flush=True)
+            continue
+        manifest.unlink(missing_ok=True)
         events.emit("chapter", model=model, started=True)
-        seconds = execute(name, root, args.models, extra, args.chapters)
+        seconds = execute(name, root, args.models, extra, chapters)
         events.emit("chapter", seconds, model=model, started=False)
+        used = [
+            e["path"]
+            for e in events.read(events.events_file() or os.devnull)
+            if e["kind"] == "result" and e.get("chapter") == name and e.get("model") == model and "path" in e
+        ]
+        manifest.write_text(json.dumps(dict(fingerprint=fingerprint, results=sorted(set(used))), indent=1) + "\n")
         enforce_limit()
         print(f"[book] {model}: {name} computed in {seconds:.0f} s", flush=True)
 

@@ -156,9 +156,12 @@ class BuildMonitor:
         if event.get("started"):
             self.worker_chapter[model] = (chapter, time.perf_counter())
             return
-        self.compute_seconds.setdefault(model, {})[chapter] = event["seconds"]
         if chapter in self.workers.get(model, []):
             self.workers[model].remove(chapter)
+        if event.get("skipped"):
+            self.line(f"{chapter} for {model}: still computed, nothing to do", event)
+            return
+        self.compute_seconds.setdefault(model, {})[chapter] = event["seconds"]
         self.line(f"{chapter} computed for {model} in {minutes(event['seconds'])}", event)
 
     def poll(self) -> None:
