@@ -35,8 +35,9 @@ def _records(results: Path) -> dict[str, bytes]:
 
 
 def _deltas(cache: Path) -> dict[str, int]:
-    """Every file under the delta cache (temporaries included) -> its mtime."""
-    return {str(p.relative_to(cache)): p.stat().st_mtime_ns for p in sorted((cache / "deltas").rglob("*"))}
+    """Every file under the delta cache (temporaries included) -> its inode. A rewrite renames a new file into
+    place (another inode); a reuse only touches the file (its mtime marks it used for pruning)."""
+    return {str(p.relative_to(cache)): p.stat().st_ino for p in sorted((cache / "deltas").rglob("*"))}
 
 
 @pytest.fixture(scope="module")

@@ -168,3 +168,24 @@ def test_a_worker_recomputes_a_chapter_when_its_source_or_a_result_changed(tmp_p
     (result / "DONE").unlink()
     assert not book._still_computed(manifest, fingerprint, root)
     assert book.compute_folder(root, argparse.Namespace(chapters=None)) == root / "_build" / "compute"
+
+
+def test_a_failing_worker_stops_the_others_at_once(tmp_path, monkeypatch):
+    import argparse
+    import sys
+    import time
+
+    import pytest
+
+    from ocr_core.reporting import book
+
+    def command(model, names, root, args):
+        code = "import sys; sys.exit(3)" if model == "bad" else "import time; time.sleep(120)"
+        return [sys.executable, "-c", code]
+
+    monkeypatch.setattr(book, "_worker_command", command)
+    args = argparse.Namespace(models=["good", "bad"])
+    started = time.perf_counter()
+    with pytest.raises(RuntimeError, match="the compute worker of bad failed"):
+        book.compute_in_workers(["prior_knowledge"], tmp_path, args)
+    assert time.perf_counter() - started < 30

@@ -136,23 +136,24 @@ def compute_in_workers(names: list[str], root: Path, args: argparse.Namespace) -
         threads_file.write_text("1\n")
         env = dict(os.environ, **{numerics.THREADS_VAR: "1", numerics.THREADS_FILE_VAR: str(threads_file)})
         workers[model] = subprocess.Popen(_worker_command(model, names, root, args), cwd=root, env=env)
-    failed = []
     while workers:
-        time.sleep(1.0)
+        time.sleep(0.5)
         for model, proc in list(workers.items()):
             if proc.poll() is None:
                 continue
             seconds[model] = time.perf_counter() - started
             del workers[model]
-            if proc.returncode:
-                failed.append(model)
+            if proc.returncode:  # stop the others now rather than hours later: what they finished is kept
+                for other in workers.values():
+                    other.terminate()
+                for other in workers.values():
+                    other.wait()
+                raise RuntimeError(
+                    f"the compute worker of {model} failed (its output is above); fix it and run the book again: "
+                    "finished results and cached deltas are reused"
+                )
             if len(workers) == 1:  # the last one running gets every core from its next finetune on
                 (folder / next(iter(workers))).write_text(f"{numerics.THREADS}\n")
-    if failed:
-        raise RuntimeError(
-            f"the compute worker of {', '.join(failed)} failed (its output is above); fix it and run the book "
-            "again: finished results and cached deltas are reused"
-        )
     return seconds
 
 
