@@ -75,3 +75,24 @@ def test_every_cli_command_leaves_the_cache_under_the_limit(tmp_path, monkeypatc
     monkeypatch.setenv("OCR_CORE_CACHE_MAX_GB", "3")
     assert main(["models"]) == 0
     assert [e.key for e in cached_deltas(tmp_path)] == ["new"]
+
+
+def test_a_used_file_is_marked_recent_and_not_hashed_again(tmp_path, monkeypatch):
+    """A cache hit touches its files for least-recently-used pruning; the checksum it already matched holds."""
+    import os
+
+    from ocr_core.store import io
+
+    path = tmp_path / "d.safetensors"
+    path.write_bytes(b"delta")
+    os.utime(path, ns=(0, 0))
+    good = io.file_sha256(path)
+    hashed = []
+    real = io.file_sha256
+    monkeypatch.setattr(io, "file_sha256", lambda p: hashed.append(p) or real(p))
+    assert io.file_matches(path, good) and len(hashed) == 1
+    io.mark_used(path)
+    assert path.stat().st_mtime_ns > 0
+    assert io.file_matches(path, good) and len(hashed) == 1  # not re-read after the touch
+    path.write_bytes(b"other")  # changed on disk: checked again
+    assert not io.file_matches(path, good) and len(hashed) == 2

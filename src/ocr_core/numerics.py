@@ -102,8 +102,8 @@ def apply_threads() -> None:
     book worker picks up a raised count)."""
     import torch
 
-    if wanted() and torch.get_num_threads() != threads():
-        torch.set_num_threads(threads())
+    if wanted() and torch.get_num_threads() != (count := threads()):
+        torch.set_num_threads(count)
 
 
 @cache

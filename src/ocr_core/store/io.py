@@ -95,6 +95,16 @@ def file_matches(path: Path, sha256: str | None) -> bool:
     return True
 
 
+def mark_used(path: Path) -> None:
+    """Set `path`'s modification time to now (least-recently-used pruning reads it), keeping what
+    `file_matches` knows: a file whose checksum matched before the touch is not hashed again after it."""
+    before = path.stat()
+    path.touch()
+    if (str(path), before.st_size, before.st_mtime_ns) in _MATCHED:
+        after = path.stat()
+        _MATCHED.add((str(path), after.st_size, after.st_mtime_ns))
+
+
 def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode())
 

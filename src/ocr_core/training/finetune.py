@@ -152,7 +152,7 @@ def cached_finetune(
     """
     from ocr_core.models.gguf import weights_id
     from ocr_core.store import keys
-    from ocr_core.store.io import atomic_write_json, cache_root, file_matches, file_sha256, safe_name
+    from ocr_core.store.io import atomic_write_json, cache_root, file_matches, file_sha256, mark_used, safe_name
     from ocr_core.store.results import provenance
     from ocr_core.training.cache import make_room
 
@@ -179,7 +179,7 @@ def cached_finetune(
         info = json.loads(meta.read_text())
         if file_matches(tensors, info.get("sha256")):
             for f in (tensors, meta):  # pruning removes the least recently *used* deltas (training.cache)
-                f.touch()
+                mark_used(f)
             events.emit("delta_reused", model=model_name, steps=info["steps"], saved_seconds=info["seconds"])
             return FinetuneResult(Delta.load(tensors), info["history"], info["losses"], info["seconds"], info["steps"])
         print(f"[ocr_core] cached delta {tensors} is damaged or unchecked: retraining it", flush=True)
