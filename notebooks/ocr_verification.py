@@ -84,7 +84,7 @@ rank_trajectories(frame, color="split", column="hop", row="model", chance=9.5 if
 # NBVAL_CHECK_OUTPUT
 from ocr_core.reporting.verdicts import verification_verdicts
 
-columns = ["model", "hop", "seeds", "facts_after", "before", "after", "change", "verdict"]
+columns = ["model", "hop", "verdict", "change", "after", "before", "facts_after", "seeds"]  # verdict first: wide rows
 print(pd.DataFrame(verification_verdicts(records))[columns].to_string(index=False))
 if ablation_records:
     print("\nAblation (embeddings and final norm trained as well):")
