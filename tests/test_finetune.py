@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 
@@ -200,3 +202,32 @@ def test_default_trains_the_blocks_only_and_the_ablation_everything(name):
         model, tok, first_hop(0).facts, lr=1e-3, epochs=1, trainable=Trainable(embeddings=True), progress=False
     ).delta
     assert outside <= set(delta) and set(delta) == {n for n, _ in model.named_parameters()}
+
+
+def test_end_eval_sets_are_ranked_at_the_first_and_last_epoch_only(tiny_llama, tmp_path, monkeypatch):
+    from ocr_core.training.finetune import cached_finetune
+
+    model, tok = tiny_llama
+    hop = first_hop(0)
+    sets = {"facts": hop.facts, "implications": hop.implications}
+    every = finetune(model, tok, hop.facts, lr=1e-3, epochs=3, eval_sets=sets, progress=False)
+    ends = finetune(
+        model, tok, hop.facts, lr=1e-3, epochs=3, eval_sets=sets, end_eval_sets=("implications",), progress=False
+    )
+    epochs = lambda r, name: [h["epoch"] for h in r.history if h["eval_set"] == name]  # noqa: E731
+    assert epochs(ends, "facts") == [0, 1, 2, 3] and epochs(ends, "implications") == [0, 3]
+    assert ends.delta.content_hash() == every.delta.content_hash()  # ranking changes nothing in training
+    kept = [h for h in every.history if h["eval_set"] == "facts" or h["epoch"] in (0, 3)]
+    assert [h["ranks"] for h in ends.history] == [h["ranks"] for h in kept]
+    with pytest.raises(ValueError, match="not eval sets"):
+        finetune(model, tok, hop.facts, lr=1e-3, epochs=1, eval_sets=sets, end_eval_sets=("typo",), progress=False)
+
+    # the cache keys an end set; an empty one is no option at all (keys from before it stay valid)
+    monkeypatch.setenv("OCR_CORE_CACHE", str(tmp_path))
+    common = dict(model_name="tiny-llama", lr=1e-3, epochs=1, eval_sets=sets, progress=False)
+    cached_finetune(model, tok, hop.facts, **common)
+    cached_finetune(model, tok, hop.facts, end_eval_sets=(), **common)
+    (meta,) = tmp_path.glob("deltas/*/*.json")
+    assert "end_eval_sets" not in json.loads(meta.read_text())["key"]["settings"]
+    cached_finetune(model, tok, hop.facts, end_eval_sets=("implications",), **common)
+    assert len(list(tmp_path.glob("deltas/*/*.json"))) == 2

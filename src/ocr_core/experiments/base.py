@@ -33,6 +33,7 @@ def train_on(
     base: Delta | None = None,
     trainable: Trainable | None = None,
     eval_sets: dict[str, Dataset] | None = None,
+    end_eval_sets: Sequence[str] = (),
     progress: bool = True,
     desc: str = "finetune",
     cache: bool = True,
@@ -56,6 +57,8 @@ def train_on(
         epochs=settings.epochs,
         batch_size=settings.batch_size,
     )
+    if end_eval_sets:  # passed only when set: a delta's cache key stays what it was without it
+        kwargs["end_eval_sets"] = tuple(end_eval_sets)
     if not cache:
         kwargs.pop("model_name")
         with base.applied(model) if base is not None and len(base) else nullcontext():

@@ -17,7 +17,7 @@ from ocr_core.training.deltas import Delta
 from ocr_core.training.finetune import FinetuneResult
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
-VERSION = 1
+VERSION = 2  # 2: retention ranked at the ends of the OCR stage only
 
 EXPERIMENT = "data_ordering"
 ORDERS = ("none", "joint", "facts_first", "implications_first")

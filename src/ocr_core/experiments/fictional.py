@@ -59,6 +59,14 @@ class FictionalRuns:
         """The finetuning settings of delta `key` (one setting for all here)."""
         return self.settings
 
+    def end_eval_sets(self, key: str) -> tuple[str, ...]:
+        """The eval sets of delta `key` ranked only at its first and last epoch: those no chart follows epoch
+        by epoch. The data-ordering chart follows retention through the structure phases, not through the
+        test names' OCR stage; nothing reads W_F''s per-epoch ranks."""
+        if key.startswith("OCR"):
+            return tuple(structure_eval_sets(self.data))
+        return ("train_facts_cf",) if key == "W_F'" else ()
+
     def _train(self, key: str, train, base: Delta | None, eval_sets) -> FinetuneResult:
         """Train delta `key`. With the delta cache on (`cache`), a delta in SHARED is cached on disk and a
         repeat reads it back instead of keeping every delta of the run in memory. Otherwise a SHARED delta is
@@ -75,6 +83,7 @@ class FictionalRuns:
                 seed=self.data.seed,
                 base=base,
                 eval_sets=eval_sets,
+                end_eval_sets=self.end_eval_sets(key),
                 progress=self.progress,
                 desc=f"{self.tag} {key}",
                 cache=cache,

@@ -22,7 +22,6 @@ from ocr_core.experiments.ocr_verification import (
     data_config,
     finetune_facts,
     hop_dataset,
-    hop_eval_sets,
     hops_to_run,
     resolve_hops,
 )
@@ -65,9 +64,8 @@ def run_freezing(
     for hop in hops_to_run(hops, files, tokenizer):
         for seed in seeds:
             data = hop_dataset(hop, seed, files)
-            common = dict(
-                model_name=model_name, settings=settings, seed=seed, progress=progress, eval_sets=hop_eval_sets(data)
-            )
+            # the frozen finetunes log no ranks: the records rank each variant's final weights below
+            common = dict(model_name=model_name, settings=settings, seed=seed, progress=progress)
             tag = f"{model_name} {hop} seed {seed}"
             full = finetune_facts(
                 model,

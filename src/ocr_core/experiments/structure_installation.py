@@ -38,12 +38,12 @@ from ocr_core.data.datasets import (
 from ocr_core.data.tables import DEFAULT_POOL
 from ocr_core.experiments.base import Settings, final_mean_sd, run_cached
 from ocr_core.experiments.data_ordering import ORDERS, order_records
-from ocr_core.experiments.fictional import FictionalRuns
+from ocr_core.experiments.fictional import FictionalRuns, structure_eval_sets
 from ocr_core.scoring.scores import extractive_scores, peak, score_table, template
 from ocr_core.store.results import RunDir
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
-VERSION = 1
+VERSION = 2  # 2: the structure stage's retention ranked at its ends only; scores for the first seed only
 
 EXPERIMENT = "structure_installation"
 HOPS = ("first_hop", "second_hop")
@@ -121,6 +121,11 @@ class InstallationRuns(FictionalRuns):
     def settings_for(self, key: str) -> Settings:
         return self.ocr_settings if key.startswith("OCR") else self.settings
 
+    def end_eval_sets(self, key: str) -> tuple[str, ...]:
+        """Only the OCR stage's fresh-subject ranks are charted epoch by epoch; the structure stage's own train
+        facts and implications are read at its end."""
+        return tuple(structure_eval_sets(self.data))
+
 
 def run_installation(
     model,
@@ -133,13 +138,15 @@ def run_installation(
     hops: Sequence[str] = HOPS,
     orders: Sequence[str] = ORDERS,
     score_orders: Sequence[str] = ("none", "facts_first"),
+    score_seeds: Sequence[int] | None = None,
     n_counterfactuals: int = 10,
     cache_deltas: bool = False,
     progress: bool = True,
 ) -> list[dict]:
     """Records of two kinds: `record="rank"` rows as in data ordering (seed, hop, order, stage, phase, epoch,
     step, eval_set, mean_rank), and `record="score"` rows (seed, hop, order, score, kind, layer, slot, token,
-    value; heads summed per layer) for the fresh-subject OCR delta after each of `score_orders`, every seed."""
+    value; heads summed per layer) for the fresh-subject OCR delta after each of `score_orders`, for the seeds in
+    `score_seeds` (None: every seed)."""
     records = []
     for seed in seeds:
         for hop in hops:
@@ -166,7 +173,7 @@ def run_installation(
             for order in orders:
                 delta, ocr, rows = order_records(runs, order, settings, dict(base, record="rank", order=order))
                 records += rows
-                if order in score_orders:
+                if order in score_orders and (score_seeds is None or seed in score_seeds):
                     with delta.applied(model):
                         raw = extractive_scores(
                             model,
@@ -263,18 +270,21 @@ def installation(
     """Run (or reuse) the installation experiment for one model: the structure stage at the model's two-phase
     (fictional) settings (`lr`, `epochs`), the fresh-subject OCR stage at its OCR-verification settings
     (`ocr_lr`, `ocr_epochs`; defaults as in `verify`). Each seed is its own cached run, so an interrupted
-    sweep over seeds resumes at the first unfinished seed."""
+    sweep over seeds resumes at the first unfinished seed. Extractive scores are computed for the first seed only
+    (the chapter reads no other: they cost as much as a structure stage)."""
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings, fictional=True)
     ocr_settings = Settings.for_model(model_name, ocr_lr, ocr_epochs, batch_size, embeddings)
     runs = []
     for seed in seeds:
+        scored = seed == seeds[0]
         config = dict(**settings.kwargs(), ocr=ocr_settings.kwargs(), seed=seed, hops=list(hops), orders=list(orders))
+        config["scores"] = scored
         runs.append(
             run_cached(
                 EXPERIMENT,
                 model_name,
                 config,
-                lambda m, t, seed=seed: run_installation(
+                lambda m, t, seed=seed, scored=scored: run_installation(
                     m,
                     t,
                     model_name=model_name,
@@ -283,6 +293,7 @@ def installation(
                     seeds=(seed,),
                     hops=hops,
                     orders=orders,
+                    score_seeds=(seed,) if scored else (),
                     progress=progress,
                 ),
                 module=__name__,

@@ -1,13 +1,15 @@
 """Finetuning with Adam at a constant learning rate; the result is a weight `Delta`.
 
 Loss is cross-entropy on the answer tokens of `prompt + " " + answer`. Examples are reshuffled every epoch by
-a seeded generator. Named eval sets are ranked before epoch 0 and after every epoch.
+a seeded generator. Named eval sets are ranked before epoch 0 and after every epoch, or only before epoch 0
+and after the last one (`end_eval_sets`: for sets that no chart follows epoch by epoch; evaluation is a third
+of a short finetune's time).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -58,11 +60,13 @@ def finetune(
     seed: int = 0,
     trainable: Trainable | None = None,
     eval_sets: dict[str, Dataset] | None = None,
+    end_eval_sets: Collection[str] = (),
     restore: bool = True,
     progress: bool = True,
     desc: str = "finetune",
 ) -> FinetuneResult:
-    """Finetune `model` on `train` and return the weight delta (and rank history of `eval_sets`).
+    """Finetune `model` on `train` and return the weight delta (and rank history of `eval_sets`; those named
+    in `end_eval_sets` only at epoch 0 and the last epoch).
 
     With `restore` (default) the model's weights are put back exactly afterwards; apply the delta with
     `result.delta.applied(model)`. Otherwise the model keeps the finetuned weights.
@@ -74,6 +78,8 @@ def finetune(
         raise ValueError("nothing to train on: the training set is empty")
     check_word_boundaries(tokenizer, examples)
     eval_sets = eval_sets or {}
+    if unknown := set(end_eval_sets) - set(eval_sets):
+        raise ValueError(f"end_eval_sets names sets that are not eval sets: {sorted(unknown)}")
     device = next(model.parameters()).device
     numerics.apply_threads()  # a book worker may have been given the second core (same bits either way)
 
@@ -88,7 +94,9 @@ def finetune(
     result = FinetuneResult(Delta())
 
     def log(epoch: int) -> None:
-        for name, r in evaluate(model, tokenizer, eval_sets).items():
+        ends = epoch in (0, epochs)
+        sets = {k: v for k, v in eval_sets.items() if ends or k not in end_eval_sets}
+        for name, r in evaluate(model, tokenizer, sets).items():
             result.history.append(dict(epoch=epoch, eval_set=name, mean_rank=sum(r) / len(r), ranks=r))
 
     steps_per_epoch = -(-len(examples) // batch_size)
@@ -158,6 +166,8 @@ def cached_finetune(
 
     eval_sets = eval_sets or {}
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "desc", "restore")}
+    if ends := sorted(settings.pop("end_eval_sets", ())):  # keyed only when set: older keys stay valid
+        settings["end_eval_sets"] = ends
     if kwargs.get("restore", True) is False:
         raise ValueError("cached_finetune always restores the model; apply the returned delta instead")
     inputs = dict(
