@@ -189,3 +189,26 @@ def test_a_failing_worker_stops_the_others_at_once(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="the compute worker of bad failed"):
         book.compute_in_workers(["prior_knowledge"], tmp_path, args)
     assert time.perf_counter() - started < 30
+
+
+def test_a_resumed_build_keeps_the_interrupted_runs_chapters_and_peaks(tmp_path):
+    """A build killed mid-way leaves its events without an end: the next build resumes that profile (chapter
+    seconds, peaks, both runs) without printing the old lines again; after an ended build a new profile starts."""
+    path = tmp_path / "ev.jsonl"
+    events.emit_to(path, "build", started=True)
+    first = BuildMonitor(path, ["a"], {}, log=lambda _: None)
+    first.peak_disk, first.peak_rss = 7e9, 3e9
+    first._note_peaks()
+    events.emit_to(path, "chapter", 600.0, model="m1", started=False)
+    # killed here: no "done"
+    assert len(profile.interrupted(path)) == 1
+    events.emit_to(path, "build", started=True)
+    lines: list[str] = []
+    second = BuildMonitor(path, ["a"], {}, log=lines.append, resume=True)
+    second.poll()
+    assert lines == []
+    assert second.compute_seconds == {"m1": {"": 600.0}}
+    assert (second.peak_disk, second.peak_rss) == (7e9, 3e9)
+    assert len(profile.runs(events.read(path))) == 2
+    events.emit_to(path, "build", done=True)
+    assert profile.interrupted(path) == []

@@ -17,7 +17,7 @@ from ocr_core.training.deltas import Delta
 from ocr_core.training.finetune import FinetuneResult
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
-VERSION = 2  # 2: retention ranked at the ends of the OCR stage only
+VERSION = 2  # 2: retention ranked at the ends of the OCR stage only; rows carry the per-item ranks
 
 EXPERIMENT = "data_ordering"
 ORDERS = ("none", "joint", "facts_first", "implications_first")
@@ -44,7 +44,8 @@ def order_records(
 ) -> tuple[Delta, FinetuneResult, list[dict]]:
     """The structure stage of `order`, then the test-name OCR stage on top of it: the structure delta, the
     OCR finetune result and one row per (stage, phase, epoch, eval_set), each `base` plus stage, phase,
-    epoch, step (epochs counted across phases, so trajectories run end to end), eval_set and mean_rank."""
+    epoch, step (epochs counted across phases, so trajectories run end to end), eval_set, mean_rank and the
+    per-item ranks (`ranks`, in the eval set's item order)."""
     delta, phases = structure(runs, order)
     ocr = runs.ocr(order, delta)
     stages = [("structure", phase, history) for phase, history in phases] + [("ocr", "test_facts", ocr.history)]
@@ -60,6 +61,7 @@ def order_records(
                     step=offset + row["epoch"],
                     eval_set=row["eval_set"],
                     mean_rank=row["mean_rank"],
+                    ranks=row["ranks"],
                 )
             )
         offset += settings.epochs

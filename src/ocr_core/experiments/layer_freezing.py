@@ -27,10 +27,10 @@ from ocr_core.experiments.ocr_verification import (
 )
 from ocr_core.store.results import RunDir
 from ocr_core.training.deltas import Delta
-from ocr_core.training.metrics import mean_rank
+from ocr_core.training.metrics import ranks
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
-VERSION = 1
+VERSION = 2  # 2: records carry the per-item ranks
 
 EXPERIMENT = "layer_freezing"
 VARIANTS = ("none", "early_post", "late_post", "all", "early_pre", "late_pre")
@@ -107,6 +107,7 @@ def run_freezing(
             for variant, delta in deltas.items():
                 with delta.applied(model):
                     for split_name, ds in (("fact", data.facts), ("implication", data.implications)):
+                        r = ranks(model, tokenizer, ds).tolist()  # per item: the verdicts' bootstrap
                         records.append(
                             dict(
                                 experiment=EXPERIMENT,
@@ -115,7 +116,8 @@ def run_freezing(
                                 seed=seed,
                                 variant=variant,
                                 split=split_name,
-                                mean_rank=mean_rank(model, tokenizer, ds),
+                                mean_rank=sum(r) / len(r),
+                                ranks=r,
                                 early_layers=[early.start, early.stop - 1],
                                 late_layers=[late.start, late.stop - 1],
                                 **settings.kwargs(),

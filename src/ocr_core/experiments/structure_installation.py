@@ -43,7 +43,8 @@ from ocr_core.scoring.scores import extractive_scores, peak, score_table, templa
 from ocr_core.store.results import RunDir
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
-VERSION = 2  # 2: the structure stage's retention ranked at its ends only; scores for the first seed only
+VERSION = 2  # 2: the structure stage's retention ranked at its ends only; scores for the first seed only;
+# rank rows carry the per-item ranks
 
 EXPERIMENT = "structure_installation"
 HOPS = ("first_hop", "second_hop")

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from ocr_core.data import fictional
 from ocr_core.experiments.base import Settings, mean_sd, run_cached
 from ocr_core.experiments.fictional import FictionalRuns
-from ocr_core.training.metrics import mean_rank
+from ocr_core.training.metrics import ranks
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
-VERSION = 1
+VERSION = 2  # 2: records carry the per-item ranks
 
 EXPERIMENT = "weight_grafting"
 MODELS = ("base+W_F'", "graft", "control")
@@ -48,6 +48,7 @@ def run_grafting(
         for name, delta in weights.items():
             with delta.applied(model):
                 for eval_name, ds in evals.items():
+                    r = ranks(model, tokenizer, ds).tolist()  # per item: the verdicts' bootstrap
                     records.append(
                         dict(
                             experiment=EXPERIMENT,
@@ -55,7 +56,8 @@ def run_grafting(
                             seed=seed,
                             weights=name,
                             eval_set=eval_name,
-                            mean_rank=mean_rank(model, tokenizer, ds),
+                            mean_rank=sum(r) / len(r),
+                            ranks=r,
                             **settings.kwargs(),
                         )
                     )

@@ -224,7 +224,12 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
     build = root / "_build"
     build.mkdir(exist_ok=True)
     events_path = build / "book_events.jsonl"
-    events_path.unlink(missing_ok=True)
+    earlier = profile.interrupted(events_path)  # a build stopped before its end: this one resumes it
+    if earlier:
+        print(f"[book] resuming a build interrupted after {len(earlier)} run(s): its work so far stays in the profile")
+    else:
+        events_path.unlink(missing_ok=True)
+    events.emit_to(events_path, "build", started=True)
     expected = profile.load(root / PROFILE)
     saved = {k: os.environ.get(k) for k in ("OCR_CORE_EVENTS", "OCR_CORE_CHAPTER")}
     os.environ["OCR_CORE_EVENTS"] = str(events_path)  # the kernels inherit it
@@ -235,7 +240,7 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
     experiments = [n for n in names if n in EXPERIMENT_CHAPTERS]
     parallel = args.jobs > 1 and len(args.models) > 1 and experiments
     try:
-        with BuildMonitor(events_path, names, expected, disk) as monitor:
+        with BuildMonitor(events_path, names, expected, disk, resume=bool(earlier)) as monitor:
             if parallel:
                 monitor.compute(args.models, sorted(experiments, key=COMPUTE_ORDER.index))
                 print(f"[book] computing {len(experiments)} chapters, one worker per model | {monitor.eta()}")
@@ -265,9 +270,12 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
     )
     where = provenance()
     meta = dict(models=list(args.models), seeds=args.seeds, jobs=args.jobs, commit=where["commit"], cpu=where["cpu"])
-    rows = profile.summarize(events.read(events_path))
+    all_events = events.read(events_path)
+    rows = profile.summarize(all_events)
     compute = dict(chapters=monitor.compute_seconds, total=compute_total)
+    meta["runs"] = profile.runs(all_events)  # [{started, seconds}]: more than one when the build was resumed
     profile.write(build / "book_profile.json", rows=rows, chapters=timings, peak=peak, meta=meta, compute=compute)
+    events.emit_to(events_path, "build", done=True)  # the next build starts a new profile
     print(
         f"[book] peak disk (cache + results) {peak['disk_gb']} GB, peak memory (all processes) {peak['rss_gb']} GB",
         flush=True,

@@ -69,6 +69,29 @@ def summarize(events: Iterable[dict]) -> list[dict]:
     ]
 
 
+def interrupted(path: Path) -> list[dict]:
+    """The runs of a build whose events file `path` holds no end (it was stopped, killed or failed): what a
+    new build resumes and keeps in its profile. [] when there is none or the last build ended."""
+    from ocr_core.store import events
+
+    found = events.read(path)
+    starts = [e for e in found if e["kind"] == "build" and e.get("started")]
+    if not starts or any(e["kind"] == "build" and e.get("done") for e in found):
+        return []
+    return runs(found)
+
+
+def runs(events: Iterable[dict]) -> list[dict]:
+    """Each run of a (possibly resumed) build: when it started and how long it went on (to its last event)."""
+    out: list[dict] = []
+    for e in events:
+        if e["kind"] == "build" and e.get("started"):
+            out.append(dict(started=e["t"], seconds=0.0))
+        elif out:
+            out[-1]["seconds"] = round(e["t"] - out[-1]["started"], 1)
+    return out
+
+
 def write(
     path: Path,
     *,

@@ -64,7 +64,9 @@ class BuildMonitor:
     """Follows the events file of a build in a thread and prints progress lines; tracks peak disk use of
     `disk_folders` and the peak resident memory of this process and everything it started (kernels, compute
     workers), summed. `expected`: a previous cold build's profile (`reporting.profile`): {"chapters": {chapter:
-    seconds}, "compute": {model: {chapter: seconds}}} (empty: no ETA)."""
+    seconds}, "compute": {model: {chapter: seconds}}} (empty: no ETA). With `resume` (the events file holds an
+    interrupted build that this one resumes) the earlier runs' chapter seconds and peaks are kept, not
+    printed again; peaks are written to the events file as they rise, so a killed run's peaks are kept too."""
 
     def __init__(
         self,
@@ -74,6 +76,7 @@ class BuildMonitor:
         disk_folders: Sequence[Path] = (),
         log: Callable[[str], None] = print,
         interval: float = 2.0,
+        resume: bool = False,
     ):
         self.path, self.chapters = Path(path), list(chapters)
         self.expected = dict(expected.get("chapters", {}))
@@ -88,10 +91,31 @@ class BuildMonitor:
         self.worker_chapter: dict[str, tuple[str, float]] = {}  # model -> (chapter, started)
         self.compute_seconds: dict[str, dict[str, float]] = {}  # model -> chapter -> seconds
         self._offset = 0
+        self._noted = (0, 0)  # peaks (disk, rss) last written to the events file
+        if resume:
+            self._resume()
         self._last_line = 0.0
         self._last_disk = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _resume(self) -> None:
+        """Take over an interrupted build's chapter seconds and peaks; print only what happens from now on."""
+        found = events.read(self.path)
+        for e in found:
+            if e["kind"] == "chapter" and not e.get("started") and not e.get("skipped"):
+                self.compute_seconds.setdefault(e.get("model", ""), {})[e.get("chapter", "")] = e["seconds"]
+            elif e["kind"] == "peak":
+                self.peak_disk = max(self.peak_disk, e.get("disk", 0))
+                self.peak_rss = max(self.peak_rss, e.get("rss", 0))
+        self._noted = (self.peak_disk, self.peak_rss)
+        self._offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def _note_peaks(self) -> None:
+        """Write the peaks to the events file when one rose by 0.1 GB since last written."""
+        if self.peak_disk - self._noted[0] > 1e8 or self.peak_rss - self._noted[1] > 1e8:
+            self._noted = (self.peak_disk, self.peak_rss)
+            events.emit_to(self.path, "peak", disk=self.peak_disk, rss=self.peak_rss)
 
     def __enter__(self) -> BuildMonitor:
         self._thread.start()
@@ -192,9 +216,11 @@ class BuildMonitor:
     def sample_disk(self) -> None:
         self._last_disk = time.perf_counter()
         self.peak_disk = max(self.peak_disk, sum(folder_bytes(f) for f in self.disk_folders if Path(f).exists()))
+        self._note_peaks()
 
     def sample_memory(self) -> None:
         self.peak_rss = max(self.peak_rss, tree_rss())
+        self._note_peaks()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

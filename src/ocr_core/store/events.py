@@ -25,8 +25,12 @@ def emit(kind: str, seconds: float = 0.0, **fields: Any) -> None:
     """Append one event (no-op when events are off). One short line per write, so concurrent writers do not
     interleave."""
     path = events_file()
-    if not path:
-        return
+    if path:
+        emit_to(path, kind, seconds, **fields)
+
+
+def emit_to(file: str | os.PathLike, kind: str, seconds: float = 0.0, /, **fields: Any) -> None:
+    """`emit` into the events file `file`."""
     event = dict(
         t=round(time.time(), 3),
         kind=kind,
@@ -36,7 +40,7 @@ def emit(kind: str, seconds: float = 0.0, **fields: Any) -> None:
         **fields,
     )
     try:
-        with open(path, "a") as fh:
+        with open(file, "a") as fh:
             fh.write(json.dumps(event, default=str) + "\n")
     except OSError:
         pass  # a profile must never break a run
