@@ -9,7 +9,7 @@ NBVAL_CI := book/chapters/prior_knowledge.ipynb book/chapters/ocr_verification.i
             book/chapters/extractive_scores.ipynb book/chapters/model_scale.ipynb
 NBVAL_ALL := $(wildcard book/chapters/*.ipynb)
 
-.PHONY: setup book html run verify sweep gpu-check test nbval-all lint lock clean
+.PHONY: setup book html publish run verify sweep gpu-check test nbval-all lint lock clean
 
 setup:
 	@bash scripts/setup.sh
@@ -19,6 +19,16 @@ book: setup
 
 html: setup
 	$(PY) -m ocr_core.reporting.book --no-execute
+
+# Publish the HTML of the committed chapters to the gh-pages branch of REPO (OWNER/NAME) by hand; the
+# workflow .github/workflows/book.yml does it on every push to main.
+publish: setup
+	@test -n "$(REPO)" || { echo "usage: make publish REPO=OWNER/NAME"; exit 2; }
+	$(PY) -m pip install -q ghp-import==2.1.0
+	cp _config.yml _config.yml.publish-backup
+	$(PY) scripts/site_config.py "$(REPO)" && $(PY) -m ocr_core.reporting.book --no-execute; \
+	  status=$$?; mv _config.yml.publish-backup _config.yml; exit $$status
+	$(PY) -m ghp_import -n -p -f _build/html
 
 run: book
 

@@ -65,14 +65,23 @@ rank_trajectories(structure, x="step", color="eval_set", column="order", row="mo
                   title="Every phase, end to end: train facts and implications (retention)")
 
 # %% [markdown]
-# In words (same rule as the OCR chapter; the facts-first retention column says whether the facts were
-# still known when the test names' OCR was measured):
+# ## Verdict
+#
+# Rules of *Methods* ("Verdicts"), 95% intervals over seeds and the 20 test names. Per order: the test names'
+# implication rank at the end of the OCR stage against its start (the same names), and the OCR verdict. Then
+# the paper's prediction: facts first ends lower than implications first *and* lower than no structure stage.
+# Read it with the retention columns above: an order whose structure stage lost the facts tests little.
 
 # %%
-from ocr_core.reporting.compare import ocr_word
+# NBVAL_CHECK_OUTPUT
+from ocr_core.reporting.verdicts import ordering_verdicts
 
-for _, r in table.iterrows():
-    before, after = r["test_implications.before"], r["test_implications.after"]
-    print(f"{r.model}, {r.order}: test implications {before:.2f} -> {after:.2f} ({ocr_word(before, after)}); "
-          f"test facts {r['test_facts.after']:.2f}; train facts after structure training "
-          f"{r['train_facts.after_structure']:.2f}, after the OCR stage {r['train_facts.after_ocr']:.2f}")
+for m in models:
+    found = ordering_verdicts([r for r in records if r["model"] == m])
+    print(m)
+    for r in found["orders"]:
+        print(f"  {r['order']}: test implications {r['before']:.2f} -> {r['after']}, change {r['change']}: "
+              f"{r['verdict']}")
+    o = found["ordering"]
+    print(f"  ordering prediction: {o['verdict']} (facts first - implications first "
+          f"{o['facts_first - implications_first']}; facts first - none {o['facts_first - none']})")

@@ -71,6 +71,22 @@ long = pd.DataFrame(long)
 grouped_bars(long, x="cell", color="variant", row="model", title="Layer freezing: mean rank per variant")
 
 # %% [markdown]
+# ## Verdict
+#
+# The paper's four freezing claims (rule in *Methods*, "Verdicts"): freezing (*pre*) or reverting (*post*) the
+# early layers raises the first-hop implication rank above training every block (*none*), and the late layers
+# the second-hop one; paired over seeds and items, 95% intervals. A claim is "not testable" where training
+# every block shows no OCR against the untrained model (*all*): there is nothing for freezing to remove.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from ocr_core.reporting.verdicts import freezing_verdicts
+
+for r in freezing_verdicts(records):
+    print(f"{r['model']}, {r['hop']}, {r['variant']}: implications {r['none']} (none) -> {r['frozen']}, "
+          f"change {r['change']}: {r['verdict']}")
+
+# %% [markdown]
 # Ablation: the same variants with the input embedding, output layer and final norm trained as well (in
 # *pre*, they are trained with whichever part is not frozen; in *post*, reverting a part leaves them).
 

@@ -17,14 +17,17 @@
 # The paper's 3e-6 is for 7B models. Data ordering and weight grafting need a two-phase finetune on the
 # fictional relations: facts F of the train names (W_F), then their implications on top (W_{F,I}). Both
 # phases must work *and* the facts must survive the second phase, or facts-first ordering and grafting
-# are confounded by forgetting. For each learning rate, training the blocks only (the book's default): the
-# train facts' rank after W_F, the train implications' rank after W_{F,I}, and what is left of the facts
-# after W_{F,I}. Seed 0, 80 train names, 5 epochs per phase.
+# are confounded by forgetting. The book's two-phase rule, fixed before any OCR result of these experiments was
+# read: **each phase trains until its own items are learned** (mean rank of the set it trains on at most 0.5
+# after an epoch), at most `max_epochs` epochs; the learning rate is the one at which both phases learn their
+# items and the facts survive the implication phase best (`choose_lr`). For each learning rate, training the
+# blocks only (the book's default): the epochs each phase took, the train facts' rank after W_F, the train
+# implications' rank after W_{F,I}, and what is left of the facts after W_{F,I}. Seed 0, 80 train names.
 
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]
 lrs = [1e-4, 2e-4, 3e-4]
-epochs = 5
+max_epochs = 15  # each phase trains until its own items are learned (mean rank <= 0.5), at most this many epochs
 seed = 0
 results = "results"
 
@@ -37,10 +40,11 @@ from ocr_core.reporting.charts import rank_trajectories
 from ocr_core.reporting.notebooks import setup_notebook
 
 setup_notebook()
-models, lrs, epochs, seed, results = check_params(models=models, lrs=lrs, epochs=epochs, seed=seed, results=results)
+models, lrs, max_epochs, seed, results = check_params(models=models, lrs=lrs, max_epochs=max_epochs, seed=seed,
+                                                      results=results)
 records, tables = [], []
 for m in models:
-    run = lr_sweep(m, lrs=lrs, epochs=epochs, seed=seed, results=results, progress=False)
+    run = lr_sweep(m, lrs=lrs, max_epochs=max_epochs, seed=seed, results=results, progress=False)
     records += run.records()
     tables.append(pd.DataFrame(sweep_table(run.records())).assign(model=m))
 frame = pd.DataFrame(records)
@@ -48,10 +52,31 @@ table = pd.concat(tables, ignore_index=True)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(table[["model", "lr", "facts_after_W_F", "implications_after_W_FI", "facts_after_W_FI"]]
-      .round(2).to_string(index=False))
+print(table[["model", "lr", "epochs_W_F", "facts_after_W_F", "epochs_W_FI", "implications_after_W_FI",
+             "facts_after_W_FI"]].round(2).to_string(index=False))
 
 # %%
-frame["step"] = frame["epoch"] + (frame["phase"] == "W_FI") * epochs
+ends = frame[frame.phase == "W_F"].groupby(["model", "lr"]).epoch.max().rename("offset")
+frame = frame.join(ends, on=["model", "lr"])
+frame["step"] = frame["epoch"] + (frame["phase"] == "W_FI") * frame["offset"]
 rank_trajectories(frame.assign(lr=frame["lr"].map("lr {:g}".format)), x="step", color="eval_set", column="lr",
-                  row="model", chance=9.5, title=f"W_F (epochs 0-{epochs}), then W_{{F,I}} on top")
+                  row="model", chance=9.5, title="W_F until the facts are learned, then W_{F,I} on top")
+
+# %% [markdown]
+# ## The rule's choice
+#
+# Per model: the learning rate the rule picks from this sweep, and the one the two-phase chapters use (the
+# model's preset). Where they differ, or no rate learns both phases, the two-phase chapters say so.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+from ocr_core.experiments.lr_sweep import choose_lr
+from ocr_core.experiments.settings import UNTIL, Settings
+
+for m, sub in table.groupby("model", sort=False):
+    chosen = choose_lr(sub.to_dict("records"), UNTIL)
+    preset = Settings.for_model(m, fictional=True).lr
+    kept = sub.set_index("lr").facts_after_W_FI
+    words = "no learning rate learns both phases" if chosen is None else (
+        f"lr {chosen:g} (train facts after W_{{F,I}}: {kept[chosen]:.2f})")
+    print(f"{m}: the rule picks {words}; the two-phase chapters use lr {preset:g}")

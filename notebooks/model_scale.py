@@ -74,7 +74,7 @@ alt.Chart(long).mark_point(size=90, filled=True).encode(
 ).properties(width=420, height=260, title="OCR vs model size (measured rows only; chance 9.5)")
 
 # %% [markdown]
-# **Reading.** Only measured points are drawn. At this scale first-hop OCR appears in Gemma-3-270M and not
-# in SmolLM2-135M (see the OCR-verification chapter for trajectories and seeds); the paper reports OCR for
-# all of its 7-9B models. Whether the trend between 0.27B and 7B is smooth is exactly what the empty rows
-# would tell: fill them with the commands above.
+# **Reading.** Only measured points are drawn; each CPU model's verdict, with its interval, is in the
+# OCR-verification chapter, and the paper's numbers are on the comparison page. Whether the trend between the
+# CPU models and the paper's is smooth is exactly what the empty rows would tell: fill them with the commands
+# above.

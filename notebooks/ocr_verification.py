@@ -70,8 +70,8 @@ rank_trajectories(frame, color="split", column="hop", row="model", chance=9.5 if
 
 # %% [markdown]
 # **Reading.** Facts are learned when their rank reaches 0. OCR shows as the *implication* rank falling
-# although no implication was trained on. The paper (OLMo-7b, lr 3e-6, 8 epochs) reports implication ranks
-# 0.00 (first hop) and 1.80 (second hop) after training; the table above is what these small models do.
+# although no implication was trained on. The paper's own ranks (OLMo-7b, lr 3e-6, 8 epochs) are on the
+# comparison page; the table above is what these small models do.
 
 # %% [markdown]
 # **Verdicts.** Each compares the implication rank after training with the same items' rank in the untrained

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ocr_core.reporting.book import NOTEBOOKS, SWEEP_CHAPTERS
-from ocr_core.reporting.compare import NOT, REPRODUCES, WEAKER, band, r2_verdict, table_rows, verdict
+from ocr_core.reporting.compare import table_rows
 from ocr_core.reporting.notebooks import repo_root
 from ocr_core.tools.checked import checked_outputs
 
@@ -56,15 +56,11 @@ def test_offline_renderer_needs_no_network():
     assert bundle[VEGALITE_MIME]["mark"]["type"] == "line"
 
 
-def test_verdict_rule():
-    assert band(0.5) == "low" and band(5.0) == "mid" and band(9.0) == "high"
-    assert verdict([0.0, 8.4], [1.0, 9.0]) == REPRODUCES
-    assert verdict([0.0, 8.4], [4.0, 9.0]) == WEAKER
-    assert verdict([0.0, 8.4], [9.0, 9.0]) == NOT
-    assert r2_verdict(0.7) == REPRODUCES and r2_verdict(0.3) == WEAKER and r2_verdict(0.05) == NOT
+def test_side_by_side_rows():
     rows = table_rows({"columns": ["a", "b"], "rows": {"r": [0.0, 9.0]}}, {"r": {"a": 0.2, "b": 8.0}}, "row")
-    assert rows == [{"row": "r", "paper a": 0.0, "ours a": 0.2, "paper b": 9.0, "ours b": 8.0, "verdict": REPRODUCES}]
-    assert table_rows({"columns": ["a"], "rows": {"r": [0.0]}}, {}, "row")[0]["verdict"] == "not run"
+    assert rows == [{"row": "r", "paper a": 0.0, "ours a": 0.2, "paper b": 9.0, "ours b": 8.0}]
+    missing = table_rows({"columns": ["a"], "rows": {"r": [0.0]}}, {}, "row")[0]["ours a"]
+    assert missing != missing  # NaN: not run
 
 
 def _executed_models(path: Path) -> list[str]:
@@ -189,3 +185,25 @@ def test_book_pages_render_charts_offline_in_chromium(built_book):
         browser.close()
     remote = [u for u in requests if u.startswith(("http://", "https://"))]
     assert not remote, f"pages fetched from the network: {remote[:5]}"
+
+
+def test_findings_section_is_copied_from_the_chapters_tagged_output(tmp_path):
+    from ocr_core.tools import findings
+
+    chapter = tmp_path / "chapter.ipynb"
+    cell = dict(
+        cell_type="code",
+        metadata=dict(tags=["findings"]),
+        outputs=[dict(output_type="display_data", data={"text/markdown": ["**m**: 1 of 2 reproduce.\n"]})],
+    )
+    chapter.write_text(json.dumps(dict(cells=[dict(cell_type="markdown", metadata={}, source="x"), cell])))
+    body = findings.chapter_findings(chapter)
+    assert body == "**m**: 1 of 2 reproduce.\n"
+    readme = f"# T\n\n## Finds\n{findings.START}\nold, typed by hand\n{findings.END}\n\n## Next\n"
+    new = findings.replace_section(readme, body)
+    assert "typed by hand" not in new and body in new and new.endswith("## Next\n")
+    assert findings.replace_section(new, body) == new
+    cell["outputs"] = []
+    chapter.write_text(json.dumps(dict(cells=[cell])))
+    with pytest.raises(ValueError, match="execute it first"):
+        findings.chapter_findings(chapter)

@@ -231,3 +231,33 @@ def test_end_eval_sets_are_ranked_at_the_first_and_last_epoch_only(tiny_llama, t
     assert "end_eval_sets" not in json.loads(meta.read_text())["key"]["settings"]
     cached_finetune(model, tok, hop.facts, end_eval_sets=("implications",), **common)
     assert len(list(tmp_path.glob("deltas/*/*.json"))) == 2
+
+
+def test_until_stops_when_the_named_sets_are_learned_and_caps_otherwise(tiny_llama):
+    model, tok = tiny_llama
+    hop = first_hop(0)
+    sets = {"facts": hop.facts, "implications": hop.implications}
+    full = finetune(model, tok, hop.facts, lr=3e-3, epochs=12, eval_sets=sets, progress=False)
+    facts = [h["mean_rank"] for h in full.history if h["eval_set"] == "facts"]
+    first = next(e for e, r in enumerate(facts) if e and r <= 1.0)  # the first epoch the facts are learned
+    assert first < 12, "the tiny model should learn its facts within the cap for this test to mean anything"
+    early = finetune(
+        model, tok, hop.facts, lr=3e-3, epochs=12, eval_sets=sets, until=1.0, until_sets=("facts",), progress=False
+    )
+    assert max(h["epoch"] for h in early.history) == first and early.steps == first * 3
+    assert {h["eval_set"] for h in early.history if h["epoch"] == first} == {"facts", "implications"}
+    never = finetune(
+        model, tok, hop.facts, lr=3e-3, epochs=3, eval_sets=sets, until=-1.0, until_sets=("facts",), progress=False
+    )
+    assert max(h["epoch"] for h in never.history) == 3  # the cap
+    with pytest.raises(ValueError, match="until needs until_sets"):
+        finetune(model, tok, hop.facts, lr=1e-3, epochs=1, eval_sets=sets, until=1.0, progress=False)
+
+
+def test_two_phase_fields_enter_only_the_fictional_settings():
+    from ocr_core.experiments.settings import MAX_EPOCHS, UNTIL, Settings
+
+    plain = Settings.for_model("gemma-3-270m").kwargs()
+    assert "until" not in plain and "max_epochs" not in plain  # verification's keys stay what they were
+    fictional = Settings.for_model("gemma-3-270m", fictional=True).kwargs()
+    assert fictional["until"] == UNTIL and fictional["max_epochs"] == MAX_EPOCHS

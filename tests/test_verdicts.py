@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from ocr_core.reporting import verdicts as v
-from ocr_core.reporting.compare import ocr_word
 
 CHANCE = 9.5
 
@@ -58,7 +57,6 @@ def test_a_one_rank_drop_within_the_noise_is_no_clear_effect():
     verdict = v.ocr(after, before, CHANCE)
     assert verdict.change.mean == pytest.approx(-1.0)
     assert verdict.word == v.NO_EFFECT and verdict.change.low < 0 < verdict.change.high
-    assert ocr_word(9.5, 8.5) == "partial OCR"
 
 
 def test_a_clear_fall_that_ends_at_chance_is_not_ocr():
@@ -100,3 +98,138 @@ def test_verification_records_give_one_verdict_per_model_and_hop():
     (row,) = v.verification_verdicts(records)
     assert (row["model"], row["hop"], row["seeds"], row["items"], row["verdict"]) == ("m", "first_hop", 3, 60, v.OCR)
     assert row["before"] == pytest.approx(9.5, abs=0.3)
+
+
+# Experiment verdicts on synthetic records shaped like each experiment's ---------------------------------------
+
+
+def _freezing_records(first_early_pre: float, none_first: float = 0.5) -> list[dict]:
+    """none/all/early_pre/... implication ranks per (hop, seed), 20 items each."""
+    means = {
+        "none": none_first,
+        "all": 9.5,
+        "early_pre": first_early_pre,
+        "early_post": none_first,
+        "late_pre": 9.0,
+        "late_post": 0.5,
+    }
+    rows = []
+    for seed in range(3):
+        for hop in ("first_hop", "second_hop"):
+            for variant, mean in means.items():
+                mean = {"none": 0.5}.get(variant, mean) if hop == "second_hop" else mean
+                ranks = _ranks(mean, 0.5, seeds=1, seed=seed * 7 + len(variant))[0]
+                rows.append(dict(model="m", hop=hop, seed=seed, variant=variant, split="implication", ranks=ranks))
+    return rows
+
+
+def test_freezing_claims_need_the_rise_against_none_and_ocr_to_remove():
+    rows = {(r["hop"], r["variant"]): r["verdict"] for r in v.freezing_verdicts(_freezing_records(6.5))}
+    assert rows[("first_hop", "early_pre")] == v.REPRODUCES  # 0.5 -> 6.5
+    assert rows[("first_hop", "early_post")] == v.DOES_NOT  # stays at none's rank
+    assert rows[("second_hop", "late_pre")] == v.REPRODUCES and rows[("second_hop", "late_post")] == v.DOES_NOT
+    flat = {(r["hop"], r["variant"]): r["verdict"] for r in v.freezing_verdicts(_freezing_records(6.5, 9.5))}
+    assert flat[("first_hop", "early_pre")].startswith("not testable")  # none shows no OCR: nothing to remove
+
+
+def _graft_records(graft: float, control: float, alone: float = 9.0) -> list[dict]:
+    rows = []
+    for seed in range(3):
+        for weights, mean in (("graft", graft), ("control", control), ("base+W_F'", alone)):
+            rows.append(
+                dict(
+                    model="m",
+                    seed=seed,
+                    weights=weights,
+                    eval_set="implications_F'",
+                    ranks=_ranks(mean, 0.5, seeds=1, seed=seed + len(weights))[0],
+                )
+            )
+        rows.append(dict(model="m", seed=seed, weights="base+W_F'", eval_set="facts_F'", ranks=[0.0] * 20))
+    return rows
+
+
+def test_grafting_needs_both_contrasts():
+    assert v.grafting_verdicts(_graft_records(1.0, 8.5))[0]["verdict"] == v.REPRODUCES
+    assert v.grafting_verdicts(_graft_records(1.0, 1.0))[0]["verdict"] == v.DOES_NOT  # the control does as well
+    assert v.grafting_verdicts(_graft_records(9.0, 9.0))[0]["verdict"] == v.DOES_NOT
+
+
+def _ordering_records(after: dict[str, float]) -> list[dict]:
+    rows = []
+    for seed in range(3):
+        for order, mean in after.items():
+            for epoch, m in ((0, 9.5), (5, mean)):
+                rows.append(
+                    dict(
+                        model="m",
+                        hop="first_hop",
+                        seed=seed,
+                        order=order,
+                        stage="ocr",
+                        epoch=epoch,
+                        eval_set="test_implications",
+                        record="rank",
+                        ranks=_ranks(m, 1.0, seeds=1, seed=seed * 11 + epoch + len(order))[0],
+                    )
+                )
+    return rows
+
+
+def test_ordering_and_installation_verdicts_from_records():
+    paper_like = v.ordering_verdicts(
+        _ordering_records(dict(none=9.4, joint=5.0, facts_first=1.0, implications_first=9.0))
+    )
+    assert paper_like["ordering"]["verdict"] == v.REPRODUCES
+    words = {r["order"]: r["verdict"] for r in paper_like["orders"]}
+    assert words["facts_first"] == v.OCR and words["none"] == v.NO_EFFECT
+    every_order = v.ordering_verdicts(
+        _ordering_records(dict(none=9.4, joint=1.0, facts_first=1.0, implications_first=1.0))
+    )
+    assert every_order["ordering"]["verdict"] == v.DOES_NOT
+    rows = {
+        r["order"]: r["verdict"]
+        for r in v.installation_verdicts(
+            _ordering_records(dict(none=5.0, joint=1.0, facts_first=5.0, implications_first=9.0))
+        )
+    }
+    assert rows == {"joint": "installs", "facts_first": v.NO_EFFECT, "implications_first": "weakens"}
+
+
+def test_ranks_missing_from_older_records_are_an_error_not_a_verdict():
+    records = _graft_records(1.0, 8.5)
+    del records[0]["ranks"]
+    with pytest.raises((ValueError, KeyError)):
+        v.grafting_verdicts(records)
+
+
+def test_correlation_is_sign_aware_with_an_interval():
+    rng = np.random.default_rng(0)
+    xs = [rng.normal(size=40) for _ in range(3)]
+    pos = v.correlation(xs, [x + rng.normal(0, 0.5, 40) for x in xs])
+    neg = v.correlation(xs, [-x + rng.normal(0, 0.5, 40) for x in xs])
+    none = v.correlation(xs, [rng.normal(size=40) for _ in xs])
+    assert pos.above_zero and neg.below_zero and not none.above_zero and not none.below_zero
+    assert neg.mean**2 > 0.5  # r² alone would call this a good fit
+
+
+def test_fig5_peak_rule():
+    assert v.peak_verdict(3, "7:subject[-1]", 18, "subject", "10:speak") == "holds"
+    assert v.peak_verdict(3, "5:subject[-4]", 18, "subject", "10:speak") == "does not hold"
+    assert v.peak_verdict(15, "7:subject[-1]", 18, "subject", "10:speak") == "does not hold"  # late layer
+    assert v.peak_verdict(12, "10:speak", 18, "last", "10:speak") == "holds"
+    assert v.peak_verdict(12, "7:subject[-1]", 18, "last", "10:speak") == "does not hold"
+
+
+def test_localization_verdicts_per_kind():
+    rng = np.random.default_rng(1)
+    rows = []
+    for seed in range(3):
+        x = rng.normal(size=30)
+        for i in range(30):
+            rows.append(
+                dict(model="m", seed=seed, kind="mlp", informative_WFI=x[i], downstream_ocr=x[i] + 0.3 * rng.normal())
+            )
+            rows.append(dict(model="m", seed=seed, kind="head", informative_WFI=x[i], downstream_ocr=-x[i]))
+    found = {r["kind"]: r["verdict"] for r in v.localization_verdicts(rows)}
+    assert found == {"mlp": "positive", "head": "negative"}

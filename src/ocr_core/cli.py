@@ -23,6 +23,7 @@ _OPTION_RULES = {
     "seeds": "seeds",
     "seed": "seed",
     "lrs": "lrs",
+    "max_epochs": "max_epochs",
     "counterfactuals": "n_counterfactuals",
     "results": "results",
     "dir": "sweep_dir",
@@ -196,8 +197,12 @@ def _subcommand(sub, name: str, help: str, func, options: tuple[str, ...]) -> ar
     if "counterfactuals" in options:
         p.add_argument("--counterfactuals", type=int, default=10, help="counterfactual prompts per test item")
     if "lrs" in options:
-        p.add_argument("--lrs", type=float, nargs="+", default=[1e-4, 3e-4, 1e-3])
-        p.add_argument("--epochs", type=int, default=5)
+        from ocr_core.experiments.settings import MAX_EPOCHS
+
+        p.add_argument("--lrs", type=float, nargs="+", default=[1e-4, 2e-4, 3e-4])
+        p.add_argument(
+            "--max-epochs", type=int, default=MAX_EPOCHS, help="cap of each phase (it stops when its items are learned)"
+        )
     if "hops" in options:
         _hop_options(p)
     p.add_argument("--results", default="results", help="results directory")

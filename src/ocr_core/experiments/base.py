@@ -34,6 +34,7 @@ def train_on(
     trainable: Trainable | None = None,
     eval_sets: dict[str, Dataset] | None = None,
     end_eval_sets: Sequence[str] = (),
+    until_sets: Sequence[str] = (),
     progress: bool = True,
     desc: str = "finetune",
     cache: bool = True,
@@ -41,7 +42,8 @@ def train_on(
     """Finetune of base weights + `base` (applied for the duration); returns the new delta alone. Every
     experiment trains through here. With `cache` (default) the delta is cached on disk (`cached_finetune`;
     deltas of a model placed other than float32 on the CPU are cached apart, `Placement.tag`); without, the
-    same finetune runs uncached."""
+    same finetune runs uncached. With `until_sets` and settings that carry the two-phase rule (`until`), the
+    finetune trains until those sets are learned, at most `settings.max_epochs` epochs."""
     trainable = settings.trainable(trainable)
     placement = of_model(model)
     if placement.tag:
@@ -59,6 +61,8 @@ def train_on(
     )
     if end_eval_sets:  # passed only when set: a delta's cache key stays what it was without it
         kwargs["end_eval_sets"] = tuple(end_eval_sets)
+    if until_sets and settings.until is not None:  # the two-phase rule: until learned, at most max_epochs
+        kwargs.update(until=settings.until, until_sets=tuple(until_sets), epochs=settings.max_epochs or settings.epochs)
     if not cache:
         kwargs.pop("model_name")
         with base.applied(model) if base is not None and len(base) else nullcontext():

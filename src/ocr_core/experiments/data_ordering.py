@@ -17,7 +17,7 @@ from ocr_core.training.deltas import Delta
 from ocr_core.training.finetune import FinetuneResult
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
-VERSION = 2  # 2: retention ranked at the ends of the OCR stage only; rows carry the per-item ranks
+VERSION = 2  # 2: retention ranked at the ends of the OCR stage only; per-item ranks; the two-phase rule
 
 EXPERIMENT = "data_ordering"
 ORDERS = ("none", "joint", "facts_first", "implications_first")
@@ -64,7 +64,7 @@ def order_records(
                     ranks=row["ranks"],
                 )
             )
-        offset += settings.epochs
+        offset += max(row["epoch"] for row in history)  # a phase may stop early (the two-phase rule)
     return delta, ocr, rows
 
 

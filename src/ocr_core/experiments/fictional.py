@@ -61,11 +61,21 @@ class FictionalRuns:
 
     def end_eval_sets(self, key: str) -> tuple[str, ...]:
         """The eval sets of delta `key` ranked only at its first and last epoch: those no chart follows epoch
-        by epoch. The data-ordering chart follows retention through the structure phases, not through the
-        test names' OCR stage; nothing reads W_F''s per-epoch ranks."""
-        if key.startswith("OCR"):
-            return tuple(structure_eval_sets(self.data))
-        return ("train_facts_cf",) if key == "W_F'" else ()
+        by epoch and no stopping rule reads. The data-ordering chart follows retention through the structure
+        phases, not through the test names' OCR stage."""
+        return tuple(structure_eval_sets(self.data)) if key.startswith("OCR") else ()
+
+    def until_sets(self, key: str) -> tuple[str, ...]:
+        """What a structure phase trains on, for the two-phase rule (`Settings.until`): it trains until these
+        are learned. The OCR stage trains its fixed epochs."""
+        return {
+            "W_F": ("train_facts",),
+            "W_IF": ("train_facts",),
+            "W_I": ("train_implications",),
+            "W_FI": ("train_implications",),
+            "W_J": ("train_facts", "train_implications"),
+            "W_F'": ("train_facts_cf",),
+        }.get(key, ())
 
     def _train(self, key: str, train, base: Delta | None, eval_sets) -> FinetuneResult:
         """Train delta `key`. With the delta cache on (`cache`), a delta in SHARED is cached on disk and a
@@ -84,6 +94,7 @@ class FictionalRuns:
                 base=base,
                 eval_sets=eval_sets,
                 end_eval_sets=self.end_eval_sets(key),
+                until_sets=self.until_sets(key),
                 progress=self.progress,
                 desc=f"{self.tag} {key}",
                 cache=cache,

@@ -129,6 +129,7 @@ RULES: dict[str, tuple[str, Convert]] = {
     "lrs": (f"learning rates: numbers > 0 ({_LIST} [1e-4, 3e-4])", _many(_LR)),
     "epochs": ("epochs: an integer >= 1 (default: the model's recommended)", _optional(_COUNT)),
     "ocr_epochs": ("epochs: an integer >= 1 (default: the model's recommended)", _optional(_COUNT)),
+    "max_epochs": ("the cap of each phase: an integer >= 1", _COUNT),
     "epoch_grid": (f"epochs: integers >= 1 ({_LIST} [5, 10])", _many(_COUNT)),
     "batch_size": ("a batch size: an integer >= 1 (default: the model's recommended)", _optional(_COUNT)),
     "n_counterfactuals": ("a count: an integer >= 1", _COUNT),

@@ -26,7 +26,7 @@ from types import ModuleType
 # Command-line option groups an experiment's subcommand takes (ocr_core.cli builds them):
 #   settings: --lr --epochs --batch-size --embeddings     embeddings: --embeddings alone
 #   seeds: --seeds S...   seed: --seed S                  hops: --hops and --data (the user's hop files)
-#   counterfactuals: --counterfactuals N                  lrs: --lrs LR... and --epochs N (a grid, not a model default)
+#   counterfactuals: --counterfactuals N                  lrs: --lrs LR... and --max-epochs N (each phase's cap)
 OPTION_GROUPS = ("settings", "embeddings", "seeds", "seed", "hops", "counterfactuals", "lrs")
 _SETTINGS = ("lr", "epochs", "batch_size", "embeddings")
 
@@ -125,7 +125,8 @@ class Experiment:
     def _has_option(self, key: str) -> bool:
         groups = {
             "lr": "settings",
-            "epochs": "lrs" if "lrs" in self.options else "settings",
+            "epochs": "settings",
+            "max_epochs": "lrs",
             "batch_size": "settings",
             "embeddings": "embeddings" if "embeddings" in self.options else "settings",
             "hops": "hops",

@@ -7,6 +7,14 @@ from dataclasses import asdict, dataclass, replace
 from ocr_core.arch.trainable import Trainable
 from ocr_core.models.presets import model_spec
 
+# Two-phase rule (the fictional relations: data ordering, grafting, localization, installation's structure
+# stage, the lr sweep), fixed before any of their OCR results were read: each structure phase trains until
+# its own items are learned (mean rank of the set it trains on <= UNTIL after an epoch), at most MAX_EPOCHS
+# epochs; the test names' OCR stage trains a fixed number of epochs (`epochs`), so every order's trajectory
+# has the same length.
+UNTIL = 0.5
+MAX_EPOCHS = 15
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -16,6 +24,8 @@ class Settings:
     epochs: int
     batch_size: int = 8
     embeddings: bool = False  # also train the input embedding, output layer and final norm (default: blocks only)
+    until: float | None = None  # two-phase rule: a structure phase stops when its own items reach this rank
+    max_epochs: int | None = None  # ... or after this many epochs
 
     @classmethod
     def for_model(
@@ -33,10 +43,13 @@ class Settings:
             epochs if epochs is not None else default_epochs,
             batch_size or spec.batch_size,
             embeddings if embeddings is not None else spec.embeddings,
+            until=UNTIL if fictional else None,
+            max_epochs=MAX_EPOCHS if fictional else None,
         )
 
     def kwargs(self) -> dict:
-        return asdict(self)
+        """The settings as a dict; the two-phase fields only when set (other experiments' keys are unchanged)."""
+        return {k: v for k, v in asdict(self).items() if v is not None or k not in ("until", "max_epochs")}
 
     def trainable(self, trainable: Trainable | None = None) -> Trainable:
         """`trainable` (default: every block) with the parameters outside the blocks trained or not, as these

@@ -124,8 +124,8 @@ class InstallationRuns(FictionalRuns):
 
     def end_eval_sets(self, key: str) -> tuple[str, ...]:
         """Only the OCR stage's fresh-subject ranks are charted epoch by epoch; the structure stage's own train
-        facts and implications are read at its end."""
-        return tuple(structure_eval_sets(self.data))
+        facts and implications are read at its end (except what its stopping rule reads every epoch)."""
+        return tuple(s for s in structure_eval_sets(self.data) if s not in self.until_sets(key))
 
 
 def run_installation(

@@ -77,7 +77,7 @@ def _paper(hf_id: str, params_b: float, paper: str, description: str) -> ModelSp
     )
 
 
-# The paper's models (PAPER.md, "Models"), by Hugging Face id, with the paper's settings: bf16 on a GPU,
+# The paper's models (its main text and appendix), by Hugging Face id, with the paper's settings: bf16 on a GPU,
 # Adam at lr 3e-6, 8 epochs, batch 8. Any other Hugging Face id works too and gets the same settings.
 PAPER_MODELS: dict[str, ModelSpec] = {
     spec.name: spec

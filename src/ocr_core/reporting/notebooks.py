@@ -46,10 +46,39 @@ def source_to_ipynb(name: str, root: Path) -> Path:
     return target
 
 
+# Reader view (Jupyter Book tags): what a chapter page shows of its code cells.
+REMOVED = ("parameters", "injected-parameters")  # the parameters: the rerun box and the rerun page give them
+SHOWN = ("show-input",)  # a cell whose code the reader should see (none yet)
+
+
+def reader_tags(nb: dict) -> dict:
+    """Tag the code cells of an executed notebook for the page: the parameters cells (the source's and
+    papermill's injected copy) are removed; the setup cell (the first other code cell: imports, reading the
+    results) keeps its output only; every other code cell's input is hidden behind a toggle. Cells tagged
+    `show-input` are left as they are; a cell the source tags `remove-cell` (a check nbval reads, printed for
+    a table the page shows as HTML) stays removed."""
+    setup_seen = False
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        keep = [t for t in tags if t not in ("remove-cell", "remove-input", "hide-input")]
+        if any(t in SHOWN for t in keep):
+            new = []
+        elif "remove-cell" in tags or any(t in REMOVED for t in keep):  # removed here or in the source
+            new = ["remove-cell"]
+        elif not setup_seen:
+            new, setup_seen = ["remove-input"], True
+        else:
+            new = ["hide-input"]
+        cell["metadata"]["tags"] = keep + new
+    return nb
+
+
 def strip_execution_metadata(path: Path) -> None:
     """Drop papermill's timing metadata and number the cells (jupytext draws random ids) so re-executed
-    notebooks diff only where results changed."""
-    nb = json.loads(path.read_text())
+    notebooks diff only where results changed; tag the cells for the page (`reader_tags`)."""
+    nb = reader_tags(json.loads(path.read_text()))
     for key in ("start_time", "end_time", "duration"):
         nb.get("metadata", {}).get("papermill", {}).pop(key, None)
     for i, cell in enumerate(nb["cells"]):

@@ -17,30 +17,33 @@ from ocr_core.experiments.grafting_localization import localization, localizatio
 from ocr_core.experiments.layer_freezing import freezing, freezing_table
 from ocr_core.experiments.ocr_verification import summarize_ocr, verify
 from ocr_core.experiments.prior_knowledge import knowledge_table, prior_knowledge
-from ocr_core.experiments.registry import EXPERIMENTS
 from ocr_core.experiments.weight_grafting import grafting, grafting_table
-from ocr_core.reporting.compare import band, r2_verdict, table_rows, verdict_from_bands
+from ocr_core.reporting.compare import table_rows
 
 
-def _quiet(fn, model: str, **kwargs):
+def read_records(fn, model: str, **kwargs) -> list[dict]:
     """The records of experiment entry `fn` for `model`, read only (MissingResultError if not computed)."""
     with read_only():
         return fn(model, progress=False, **kwargs).records()
 
 
 def _verification(model, seeds, results) -> dict[tuple[str, str], float]:
-    rows = summarize_ocr(_quiet(verify, model, seeds=seeds, results=results))
+    rows = summarize_ocr(read_records(verify, model, seeds=seeds, results=results))
     return {(r["hop"], r["split"]): r["after"] for r in rows}
 
 
 def headline(model: str, *, seeds: Sequence[int] = (0, 1, 2), results="results") -> dict:
     """One row of headline numbers for `model` at its default settings."""
     s, f = Settings.for_model(model), Settings.for_model(model, fictional=True)
-    knows = {r["relation"]: r["mean_rank"] for r in knowledge_table(_quiet(prior_knowledge, model, results=results))}
+    knows = {
+        r["relation"]: r["mean_rank"] for r in knowledge_table(read_records(prior_knowledge, model, results=results))
+    }
     ver = _verification(model, seeds, results)
-    order = {r["order"]: r for r in ordering_table(_quiet(ordering, model, seeds=seeds, results=results))}
-    graft = {r["weights"]: r for r in grafting_table(_quiet(grafting, model, seeds=seeds, results=results))}
-    loc = {r["kind"]: r["r2"] for r in localization_table(_quiet(localization, model, seeds=seeds, results=results))}
+    order = {r["order"]: r for r in ordering_table(read_records(ordering, model, seeds=seeds, results=results))}
+    graft = {r["weights"]: r for r in grafting_table(read_records(grafting, model, seeds=seeds, results=results))}
+    loc = {
+        r["kind"]: r["r2"] for r in localization_table(read_records(localization, model, seeds=seeds, results=results))
+    }
     return {
         "model": model,
         "parameters": f"hop datasets lr {s.lr:g} x {s.epochs} epochs; fictional lr {f.lr:g} x {f.epochs} epochs; "
@@ -62,8 +65,9 @@ def headline(model: str, *, seeds: Sequence[int] = (0, 1, 2), results="results")
 
 
 def paper_comparison(paper: dict, models: Sequence[str], *, seeds=(0, 1, 2), results="results") -> dict:
-    """{experiment: DataFrame} with the paper's cells, ours and a verdict per row and model."""
-    out: dict[str, list[dict]] = {e.name: [] for e in EXPERIMENTS if e.paper}
+    """{experiment: DataFrame} with the paper's cells and ours per row and model, for the paper's tables (OCR
+    verification as its *none* freezing row, layer freezing, weight grafting). Verdicts: `reporting.claims`."""
+    out: dict[str, list[dict]] = {"ocr_verification": [], "layer_freezing": [], "weight_grafting": []}
     for model in models:
         ver = _verification(model, seeds, results)
         ours = {
@@ -71,40 +75,14 @@ def paper_comparison(paper: dict, models: Sequence[str], *, seeds=(0, 1, 2), res
         }
         out["ocr_verification"] += [dict(model=model, **r) for r in table_rows(paper["ocr_verification"], ours, "hop")]
 
-        rows = freezing_table(_quiet(freezing, model, seeds=seeds, results=results))
+        rows = freezing_table(read_records(freezing, model, seeds=seeds, results=results))
         ours = {r["variant"]: r for r in rows}
         out["layer_freezing"] += [dict(model=model, **r) for r in table_rows(paper["layer_freezing"], ours, "variant")]
 
-        rows = grafting_table(_quiet(grafting, model, seeds=seeds, results=results))
+        rows = grafting_table(read_records(grafting, model, seeds=seeds, results=results))
         ours = {r["weights"]: r for r in rows}
         out["weight_grafting"] += [
             dict(model=model, **r) for r in table_rows(paper["weight_grafting"], ours, "weights")
         ]
 
-        rows = {r["order"]: r for r in ordering_table(_quiet(ordering, model, seeds=seeds, results=results))}
-        for order, expected in paper["data_ordering"]["expected"].items():
-            value = rows[order]["test_implications.after"]
-            out["data_ordering"].append(
-                dict(
-                    model=model,
-                    order=order,
-                    paper=f"{expected} (qualitative)",
-                    ours=round(value, 2),
-                    ours_band=band(value),
-                    train_facts_after_structure=round(rows[order]["train_facts.after_structure"], 2),
-                    verdict=verdict_from_bands([expected], [band(value)]),
-                )
-            )
-
-        for r in localization_table(_quiet(localization, model, seeds=seeds, results=results)):
-            out["grafting_localization"].append(
-                dict(
-                    model=model,
-                    kind=r["kind"],
-                    paper=paper["grafting_localization"]["expected"],
-                    r2=round(r["r2"], 3),
-                    r2_sd=round(r["r2_sd"], 3),
-                    verdict=r2_verdict(r["r2"]),
-                )
-            )
     return {k: pd.DataFrame(v) for k, v in out.items()}

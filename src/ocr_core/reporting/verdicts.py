@@ -155,3 +155,216 @@ def verification_verdicts(records: Sequence[dict]) -> list[dict]:
             )
         )
     return rows
+
+
+def _by_seed(rows: Sequence[dict], seeds: Sequence[int]) -> list[list[int]]:
+    """Per-item ranks of one measurement, one list per seed in `seeds` order."""
+    found = {r["seed"]: r["ranks"] for r in rows}
+    missing = [s for s in seeds if s not in found]
+    if missing:
+        raise ValueError(f"no per-item ranks for seeds {missing}: recompute the result (older records lack them)")
+    return [found[s] for s in seeds]
+
+
+def _both_lower(parts: dict[str, tuple[str, Interval]]) -> str:
+    return REPRODUCES if all(w == LOWER for w, _ in parts.values()) else DOES_NOT
+
+
+def freezing_verdicts(records: Sequence[dict], chance: float = 9.5) -> list[dict]:
+    """Layer freezing records (per-item `ranks` per variant, hop, split) -> the paper's four freezing claims per
+    model: freezing (pre) or reverting (post) the early layers raises the first-hop implication rank above
+    training everything (`none`); the late layers, the second-hop one. Paired over seeds and items. Each claim
+    needs OCR to remove: where `none` shows no OCR against the untrained model (`all`), it is "not testable"."""
+    claims = [
+        ("first_hop", "early_pre"),
+        ("first_hop", "early_post"),
+        ("second_hop", "late_pre"),
+        ("second_hop", "late_post"),
+    ]
+    rows = []
+    for model in dict.fromkeys(r["model"] for r in records):
+        mine = [r for r in records if r["model"] == model and r["split"] == "implication"]
+        seeds = sorted({r["seed"] for r in mine})
+        for hop, variant in claims:
+            sel = [r for r in mine if r["hop"] == hop]
+            if not sel:
+                continue
+            ranks = {v: _by_seed([r for r in sel if r["variant"] == v], seeds) for v in ("none", "all", variant)}
+            base = ocr(ranks["none"], ranks["all"], chance)
+            word, diff = contrast(ranks[variant], ranks["none"])
+            verdict = REPRODUCES if word == HIGHER else DOES_NOT
+            if base.word != OCR:
+                verdict = "not testable (no OCR to remove)"
+            rows.append(
+                dict(
+                    model=model,
+                    hop=hop,
+                    variant=variant,
+                    none=str(base.final),
+                    frozen=str(bootstrap(ranks[variant])),
+                    change=str(diff),
+                    verdict=verdict,
+                )
+            )
+    return rows
+
+
+def grafting_verdicts(records: Sequence[dict]) -> list[dict]:
+    """Weight grafting records -> per model, the paper's claim: with the implication delta W_{F,I} grafted onto
+    base + W_{F'}, the implications of F' rank lower than on base + W_{F'} alone and lower than with the
+    control graft W_I (both contrasts, paired over seeds and items)."""
+    rows = []
+    for model in dict.fromkeys(r["model"] for r in records):
+        mine = [r for r in records if r["model"] == model]
+        seeds = sorted({r["seed"] for r in mine})
+
+        def ranks(weights: str, eval_set: str, mine=mine, seeds=seeds) -> list[list[int]]:
+            return _by_seed([r for r in mine if (r["weights"], r["eval_set"]) == (weights, eval_set)], seeds)
+
+        graft = ranks("graft", "implications_F'")
+        parts = {
+            "graft - base+W_F'": contrast(graft, ranks("base+W_F'", "implications_F'")),
+            "graft - control": contrast(graft, ranks("control", "implications_F'")),
+        }
+        rows.append(
+            dict(
+                model=model,
+                graft=str(bootstrap(graft)),
+                **{k: f"{w}: {d}" for k, (w, d) in parts.items()},
+                facts_F_prime=str(bootstrap(ranks("base+W_F'", "facts_F'"))),
+                verdict=_both_lower(parts),
+            )
+        )
+    return rows
+
+
+def _ocr_stage(records: Sequence[dict], which: str, **match) -> list[dict]:
+    """The test-name implication rows of the OCR stage at its first or last epoch (`which`), one per seed."""
+    sel = [
+        r
+        for r in records
+        if r["stage"] == "ocr" and r["eval_set"] == "test_implications" and all(r[k] == v for k, v in match.items())
+    ]
+    out = {}
+    for r in sel:
+        keep = out.get(r["seed"])
+        if keep is None or (r["epoch"] < keep["epoch"] if which == "first" else r["epoch"] > keep["epoch"]):
+            out[r["seed"]] = r
+    return list(out.values())
+
+
+def ordering_verdicts(records: Sequence[dict], chance: float = 9.5) -> dict:
+    """Data ordering (or installation, per hop) records -> {"orders": one row per order with the test names'
+    implication rank before and after their facts are trained and the OCR verdict against before (the same
+    items), "ordering": the paper's ordering verdict and its two contrasts}."""
+    seeds = sorted({r["seed"] for r in records})
+    after, rows = {}, []
+    for order in dict.fromkeys(r["order"] for r in records):
+        before = _by_seed(_ocr_stage(records, "first", order=order), seeds)
+        after[order] = _by_seed(_ocr_stage(records, "last", order=order), seeds)
+        v = ocr(after[order], before, chance)
+        rows.append(
+            dict(
+                order=order,
+                before=round(bootstrap(before).mean, 2),
+                after=str(v.final),
+                change=str(v.change),
+                verdict=v.word,
+            )
+        )
+    if not {"facts_first", "implications_first", "none"} <= after.keys():
+        return dict(orders=rows, ordering=None)
+    word, parts = ordering(after["facts_first"], after["implications_first"], after["none"])
+    return dict(orders=rows, ordering=dict(verdict=word, **{k: f"{w}: {d}" for k, (w, d) in parts.items()}))
+
+
+def installation_verdicts(records: Sequence[dict]) -> list[dict]:
+    """Structure installation rank records -> per (model, hop, order other than none): the fresh subjects'
+    final implication rank against the same subjects' with no structure stage (paired): "installs" if lower
+    by more than the interval, "weakens" if higher, else "no clear effect"."""
+    ranks = [r for r in records if r.get("record", "rank") == "rank"]
+    rows = []
+    for model, hop in dict.fromkeys((r["model"], r["hop"]) for r in ranks):
+        mine = [r for r in ranks if (r["model"], r["hop"]) == (model, hop)]
+        seeds = sorted({r["seed"] for r in mine})
+        none = _by_seed(_ocr_stage(mine, "last", order="none"), seeds)
+        for order in dict.fromkeys(r["order"] for r in mine):
+            if order == "none":
+                continue
+            after = _by_seed(_ocr_stage(mine, "last", order=order), seeds)
+            word, diff = contrast(after, none)
+            verdict = {LOWER: "installs", HIGHER: "weakens"}.get(word, NO_EFFECT)
+            rows.append(
+                dict(
+                    model=model,
+                    hop=hop,
+                    order=order,
+                    after=str(bootstrap(after)),
+                    none=str(bootstrap(none)),
+                    change=str(diff),
+                    verdict=verdict,
+                )
+            )
+    return rows
+
+
+def correlation(xs: Sequence[Sequence[float]], ys: Sequence[Sequence[float]], n_boot: int = N_BOOT, seed: int = 0):
+    """Mean over seeds of Pearson's r between paired points (x, y) per seed, with its hierarchical bootstrap
+    interval (seeds, then points within each seed). Sign-aware: a negative correlation is not a fit."""
+    rng = np.random.default_rng(seed)
+    per_seed = [(np.asarray(x, dtype=float), np.asarray(y, dtype=float)) for x, y in zip(xs, ys, strict=True)]
+
+    def r(x, y):  # rows of x, y: [n_boot, n]
+        x, y = x - x.mean(axis=-1, keepdims=True), y - y.mean(axis=-1, keepdims=True)
+        den = np.sqrt((x * x).sum(axis=-1) * (y * y).sum(axis=-1))
+        return np.where(den > 0, (x * y).sum(axis=-1) / np.where(den > 0, den, 1), 0.0)
+
+    drawn_r = []
+    for x, y in per_seed:
+        idx = rng.integers(0, x.size, (n_boot, x.size))
+        drawn_r.append(r(x[idx], y[idx]))
+    drawn_r = np.stack(drawn_r)  # [n_seeds, n_boot]
+    pick = rng.integers(0, len(per_seed), (n_boot, len(per_seed)))
+    means = drawn_r[pick, np.arange(n_boot)[:, None]].mean(axis=1)
+    tail = (1 - LEVEL) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    mean = float(np.mean([r(x, y) for x, y in per_seed]))
+    return Interval(mean, float(low), float(high), len(per_seed), sum(x.size for x, _ in per_seed))
+
+
+def localization_verdicts(records: Sequence[dict]) -> list[dict]:
+    """Grafting localization records (per seed and component: `informative_WFI`, `downstream_ocr`) -> per
+    (model, kind): Pearson's r over components, mean over seeds with its interval (`correlation`), and
+    "positive" / "negative" when the interval excludes 0, else "no clear correlation"."""
+    rows = []
+    for model in dict.fromkeys(r["model"] for r in records):
+        mine = [r for r in records if r["model"] == model]
+        seeds = sorted({r["seed"] for r in mine})
+        for kind in dict.fromkeys(r["kind"] for r in mine):
+            per_seed = [[r for r in mine if r["seed"] == s and r["kind"] == kind] for s in seeds]
+            r = correlation(
+                [[x["informative_WFI"] for x in sub] for sub in per_seed],
+                [[x["downstream_ocr"] for x in sub] for sub in per_seed],
+            )
+            word = "positive" if r.above_zero else "negative" if r.below_zero else "no clear correlation"
+            rows.append(dict(model=model, kind=kind, r=str(r), components=len(per_seed[0]), verdict=word))
+    return rows
+
+
+# The paper's Fig. 5 statements (OLMo-7b): (hop, score, where the MLP peak lies).
+FIG5 = (
+    ("first_hop", "informative", "subject"),
+    ("second_hop", "upstream", "subject"),
+    ("first_hop", "downstream", "last"),
+    ("second_hop", "informative", "last"),
+)
+
+
+def peak_verdict(layer: int, token: str, depth: int, where: str, last_token: str) -> str:
+    """Whether an MLP score peak (layer, token label) is where a Fig. 5 statement puts it: in an early-middle
+    layer (before 3/4 of the depth, the paper's own early/late split) and on the subject's last two tokens
+    (`where="subject"`) or on the prompt's last token (`where="last"`)."""
+    early = layer < round(0.75 * depth)
+    subject = token.split(":", 1)[-1] in ("subject[-1]", "subject[-2]")
+    on = subject if where == "subject" else token == last_token
+    return "holds" if early and on else "does not hold"

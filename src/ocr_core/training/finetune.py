@@ -61,12 +61,16 @@ def finetune(
     trainable: Trainable | None = None,
     eval_sets: dict[str, Dataset] | None = None,
     end_eval_sets: Collection[str] = (),
+    until: float | None = None,
+    until_sets: Collection[str] = (),
     restore: bool = True,
     progress: bool = True,
     desc: str = "finetune",
 ) -> FinetuneResult:
     """Finetune `model` on `train` and return the weight delta (and rank history of `eval_sets`; those named
-    in `end_eval_sets` only at epoch 0 and the last epoch).
+    in `end_eval_sets` only at epoch 0 and the last epoch). With `until`, training stops after the first epoch
+    at which every eval set in `until_sets` has a mean rank <= `until` ("until learned"); `epochs` is then the
+    cap, and the last epoch logged is the one it stopped at.
 
     With `restore` (default) the model's weights are put back exactly afterwards; apply the delta with
     `result.delta.applied(model)`. Otherwise the model keeps the finetuned weights.
@@ -80,6 +84,8 @@ def finetune(
     eval_sets = eval_sets or {}
     if unknown := set(end_eval_sets) - set(eval_sets):
         raise ValueError(f"end_eval_sets names sets that are not eval sets: {sorted(unknown)}")
+    if until is not None and (not until_sets or not set(until_sets) <= set(eval_sets) - set(end_eval_sets)):
+        raise ValueError(f"until needs until_sets among the eval sets ranked every epoch, got {sorted(until_sets)}")
     device = next(model.parameters()).device
     numerics.apply_threads()  # a book worker may have been given the second core (same bits either way)
 
@@ -93,11 +99,18 @@ def finetune(
     generator = torch.Generator().manual_seed(seed)
     result = FinetuneResult(Delta())
 
-    def log(epoch: int) -> None:
-        ends = epoch in (0, epochs)
-        sets = {k: v for k, v in eval_sets.items() if ends or k not in end_eval_sets}
+    def log(epoch: int, last: bool = False) -> None:
+        ends = last or epoch in (0, epochs)
+        sets = {k: v for k, v in eval_sets.items() if (ends or k not in end_eval_sets) and (k, epoch) not in logged}
         for name, r in evaluate(model, tokenizer, sets).items():
+            logged.add((name, epoch))
             result.history.append(dict(epoch=epoch, eval_set=name, mean_rank=sum(r) / len(r), ranks=r))
+
+    def learned() -> bool:
+        latest = {h["eval_set"]: h["mean_rank"] for h in result.history}
+        return until is not None and all(latest[name] <= until for name in until_sets)
+
+    logged: set[tuple[str, int]] = set()
 
     steps_per_epoch = -(-len(examples) // batch_size)
     bar = tqdm(total=epochs * steps_per_epoch, desc=desc, disable=not progress, leave=False)
@@ -118,11 +131,16 @@ def finetune(
                 bar.update(1)
             result.losses.append(total / len(examples))
             log(epoch)
+            stop = learned()
+            if stop:
+                log(epoch, last=True)  # the end-only sets at the epoch it stopped at
             faults.point("epoch")
             events.emit("epoch", time.perf_counter() - started, desc=desc, epoch=epoch, epochs=epochs)
             if progress:
                 ranks = {r["eval_set"]: round(r["mean_rank"], 2) for r in result.history if r["epoch"] == epoch}
                 bar.set_postfix(epoch=epoch, loss=round(result.losses[-1], 3), **ranks)
+            if stop:
+                break
         result.delta = Delta.between(dict(model.named_parameters()), snapshot)
     finally:
         bar.close()
@@ -168,6 +186,11 @@ def cached_finetune(
     settings = {k: v for k, v in kwargs.items() if k not in ("progress", "desc", "restore")}
     if ends := sorted(settings.pop("end_eval_sets", ())):  # keyed only when set: older keys stay valid
         settings["end_eval_sets"] = ends
+    if settings.get("until") is None:
+        settings.pop("until", None)
+        settings.pop("until_sets", None)
+    else:
+        settings["until_sets"] = sorted(settings.get("until_sets", ()))
     if kwargs.get("restore", True) is False:
         raise ValueError("cached_finetune always restores the model; apply the returned delta instead")
     inputs = dict(
