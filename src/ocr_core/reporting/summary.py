@@ -17,8 +17,12 @@ from ocr_core.experiments.grafting_localization import localization, localizatio
 from ocr_core.experiments.layer_freezing import freezing, freezing_table
 from ocr_core.experiments.ocr_verification import summarize_ocr, verify
 from ocr_core.experiments.prior_knowledge import knowledge_table, prior_knowledge
+from ocr_core.experiments.registry import EXPERIMENTS
 from ocr_core.experiments.weight_grafting import grafting, grafting_table
 from ocr_core.reporting.compare import table_rows
+
+# The paper's experiments whose numbers the paper gives as a table (the others are qualitative claims).
+TABLES = ("ocr_verification", "layer_freezing", "weight_grafting")
 
 
 def read_records(fn, model: str, **kwargs) -> list[dict]:
@@ -67,7 +71,7 @@ def headline(model: str, *, seeds: Sequence[int] = (0, 1, 2), results="results")
 def paper_comparison(paper: dict, models: Sequence[str], *, seeds=(0, 1, 2), results="results") -> dict:
     """{experiment: DataFrame} with the paper's cells and ours per row and model, for the paper's tables (OCR
     verification as its *none* freezing row, layer freezing, weight grafting). Verdicts: `reporting.claims`."""
-    out: dict[str, list[dict]] = {"ocr_verification": [], "layer_freezing": [], "weight_grafting": []}
+    out: dict[str, list[dict]] = {e.name: [] for e in EXPERIMENTS if e.paper and e.name in TABLES}
     for model in models:
         ver = _verification(model, seeds, results)
         ours = {
