@@ -37,6 +37,7 @@ from ocr_core.experiments.extractive_scores import scores, summarize_scores
 from ocr_core.experiments.params import check_params
 from ocr_core.reporting.charts import score_heatmap
 from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.tables import Table
 from ocr_core.scoring.scores import SCORES
 
 setup_notebook()
@@ -56,7 +57,23 @@ table = pd.concat(
 # %%
 # NBVAL_CHECK_OUTPUT
 summary = summarize_scores(table)
-print(summary.round(2).to_string(index=False))  # 2 decimals: the third can differ between host CPUs
+Table(summary, "Table 1. Where each score peaks: the peak cell, the layers holding the top half of the positive "
+      "mass, and the token with the most positive mass (2 decimals: the third can differ between host CPUs)")
+
+# %% [markdown]
+# **Figure 1. The paper's view.** Per model and hop, the three scores at the subject's last token and at the
+# prompt's last token, per layer (MLPs and attention heads summed); red helps the correct answer. The three
+# panels of a row share one colour scale, symmetric around 0.
+
+# %%
+from ocr_core.reporting.charts import paper_view
+
+alt.vconcat(*[paper_view(sub, title=f"{model}, {hop}") for (model, hop), sub in table.groupby(["model", "hop"],
+                                                                                               sort=False)])
+
+# %% [markdown]
+# **Figure 2. Every position.** The full layer x position heatmaps, MLPs and attention heads (summed per layer)
+# apart. Each panel has its own colour scale (centred on 0): compare where mass sits, not its size across panels.
 
 # %%
 charts = []

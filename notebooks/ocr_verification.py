@@ -34,11 +34,14 @@ ablation_models = ["gemma-3-270m", "smollm2-135m"]  # also run with the embeddin
 
 # %%
 import pandas as pd
+from IPython.display import display
 
 from ocr_core.experiments.ocr_verification import summarize_ocr, verify
 from ocr_core.experiments.params import check_params
 from ocr_core.reporting.charts import rank_trajectories
 from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.tables import Table, VerdictBox
+from ocr_core.reporting.verdicts import verification_verdicts
 
 setup_notebook()
 models, lr, epochs, seeds, results, data, ablation_models = check_params(
@@ -56,14 +59,21 @@ ablation = [pd.DataFrame(summarize_ocr([r for r in ablation_records if r["model"
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(summary.round(2).to_string(index=False))
+VerdictBox([(f"{v['model']}, {v['hop'].replace('_', ' ')}: implication rank {v['before']:.2f} -> {v['after']}",
+             v["verdict"]) for v in verification_verdicts(records)],
+           title="Verdict: does training the facts lower the implication rank below chance? (95% intervals)")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+Table(summary, "Table 1. Mean rank before training and after the last epoch (mean and sd over seeds)")
 
 # %% [markdown]
 # Ablation: the same finetunes with the input embedding, output layer and final norm trained as well.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(pd.concat(ablation).round(2).to_string(index=False) if ablation else "(no ablation models)")
+Table(pd.concat(ablation), "Table 2. Ablation: the input embedding, output layer and final norm trained too") \
+    if ablation else "(no ablation models)"
 
 # %%
 rank_trajectories(frame, color="split", column="hop", row="model", chance=9.5 if data is None else None)
@@ -82,10 +92,8 @@ rank_trajectories(frame, color="split", column="hop", row="model", chance=9.5 if
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from ocr_core.reporting.verdicts import verification_verdicts
-
 columns = ["model", "hop", "verdict", "change", "after", "before", "facts_after", "seeds"]  # verdict first: wide rows
-print(pd.DataFrame(verification_verdicts(records))[columns].to_string(index=False))
+display(Table(pd.DataFrame(verification_verdicts(records))[columns], "Table 3. OCR verdicts (blocks only)"))
 if ablation_records:
-    print("\nAblation (embeddings and final norm trained as well):")
-    print(pd.DataFrame(verification_verdicts(ablation_records))[columns].to_string(index=False))
+    display(Table(pd.DataFrame(verification_verdicts(ablation_records))[columns],
+                  "Table 4. OCR verdicts, ablation (embeddings and final norm trained as well)"))

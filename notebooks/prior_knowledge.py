@@ -31,6 +31,7 @@ import pandas as pd
 from ocr_core.experiments.params import check_params
 from ocr_core.experiments.prior_knowledge import knowledge_table, prior_knowledge
 from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.tables import Table
 
 setup_notebook()
 models, results = check_params(models=models, results=results)
@@ -42,7 +43,7 @@ table = pd.DataFrame(knowledge_table(records))
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(table.round(2).to_string(index=False))
+Table(table, "Table 1. The base models on the latent relations: mean rank of the true answer and top-1 accuracy")
 
 # %%
 alt.Chart(table).mark_bar().encode(

@@ -98,3 +98,20 @@ def test_reader_tags_are_idempotent_and_respect_show_input():
     tags = [c["metadata"].get("tags") for c in once["cells"]]
     expected = [["parameters", "remove-cell"], None, ["remove-input"], ["show-input"], ["hide-input"], ["remove-cell"]]
     assert tags == expected
+
+
+def test_tables_render_html_with_badges_and_plain_text_for_nbval():
+    import pandas as pd
+
+    from ocr_core.reporting.tables import Table, VerdictBox, badge
+
+    frame = pd.DataFrame(dict(model=["m", "n"], after=[1.23456, 9.0], verdict=["OCR", "no clear effect"]))
+    table = Table(frame, "Table 1. x")
+    assert repr(table) == frame.round(2).to_string(index=False)
+    html = table._repr_html_()
+    assert "<caption>Table 1. x</caption>" in html and "1.23" in html and "1.2346" not in html
+    assert 'verdict-ok">OCR<' in html and 'verdict-na">no clear effect<' in html
+    assert "verdict-no" in badge("does not reproduce (no clear effect)") and "verdict-ok" in badge("reproduces")
+    box = VerdictBox([("m, first hop", "OCR"), ("n, first hop", "rose")], title="Verdict")
+    assert repr(box) == "m, first hop: OCR\nn, first hop: rose"
+    assert 'class="admonition' in box._repr_html_() and "verdict-no" in box._repr_html_()

@@ -157,5 +157,6 @@ def test_compute_order_holds_every_experiment_once():
     assert sorted(COMPUTE_ORDER) == sorted(names()) and len(set(COMPUTE_ORDER)) == len(COMPUTE_ORDER)
     # a reader of cached deltas runs after their producer
     assert COMPUTE_ORDER.index("layer_freezing") == COMPUTE_ORDER.index("ocr_verification") + 1
+    assert COMPUTE_ORDER.index("implication_robustness") == COMPUTE_ORDER.index("layer_freezing") + 1
     assert COMPUTE_ORDER.index("data_ordering") < COMPUTE_ORDER.index("weight_grafting")
     assert COMPUTE_ORDER.index("data_ordering") < COMPUTE_ORDER.index("grafting_localization")

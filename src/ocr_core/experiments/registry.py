@@ -167,6 +167,13 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         paper=True,
     ),
     Experiment(
+        "implication_robustness",
+        "OCR on paraphrased implication templates and another attribute of the latent city",
+        run="robustness",
+        table="robustness_table",
+        options=("settings", "seeds"),
+    ),
+    Experiment(
         "extractive_scores",
         "extractive scores after finetuning each hop's facts",
         run="scores",

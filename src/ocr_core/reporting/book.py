@@ -44,6 +44,7 @@ COMPUTE_ORDER = (
     "prior_knowledge",
     "ocr_verification",
     "layer_freezing",
+    "implication_robustness",
     "extractive_scores",
     "lr_sweep",
     "data_ordering",

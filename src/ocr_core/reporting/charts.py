@@ -100,10 +100,8 @@ def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: 
     columns score, kind, layer, token, value (heads summed per layer)."""
     sub = table[(table["score"] == score) & (table["kind"] == kind)]
     sub = sub.groupby(["layer", "slot", "token"], as_index=False)["value"].sum().sort_values("slot")
-    # one column per template slot (a token string can occur twice in a prompt)
-    sub["position"] = [
-        f"{slot:02d} {token.strip() or repr(token)}" for slot, token in zip(sub.slot, sub.token, strict=True)
-    ]
+    # one column per template slot: the template's label "slot:token" is unique (a token can occur twice)
+    sub["position"] = [token.strip() or repr(token) for token in sub.token]
     tokens = list(dict.fromkeys(sub["position"]))
     return (
         alt.Chart(sub)
@@ -170,3 +168,33 @@ def scatter_r2(frame: pd.DataFrame, *, x: str, y: str, color: str, r2: dict[str,
         )
     chart = alt.hconcat(*charts)
     return chart.properties(title=title) if title else chart
+
+
+def paper_view(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
+    """The paper's Fig. 5 view of one model and hop: per score, layers (y) at the subject's last token and at
+    the prompt's last token (x), MLPs and attention heads summed per layer and position, one colour scale shared
+    by the three scores (symmetric around 0). table: scores.score_table output (score, kind, layer, slot, token,
+    value)."""
+    last_slot = table.slot.max()
+    subject = [t for t in table.token.unique() if t.split(":", 1)[-1] == "subject[-1]"]
+    keep = table[(table.slot == last_slot) | table.token.isin(subject)]
+    sub = keep.groupby(["score", "layer", "slot", "token"], as_index=False)["value"].sum()
+    sub["position"] = ["last token" if slot == last_slot else "subject's last token" for slot in sub.slot]
+    bound = float(sub.value.abs().max()) or 1.0
+    return (
+        alt.Chart(sub)
+        .mark_rect()
+        .encode(
+            x=alt.X("position:N", sort=["subject's last token", "last token"], title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("layer:O", sort="descending"),
+            color=alt.Color(
+                "value:Q",
+                scale=alt.Scale(scheme="redblue", domain=[-bound, bound], reverse=True),
+                title="score (shared scale)",
+            ),
+            tooltip=["score", "layer", "token", alt.Tooltip("value:Q", format=".3f")],
+        )
+        .properties(width=150, height=200)
+        .facet(column=alt.Column("score:N", sort=["informative", "upstream", "downstream"], title=None))
+        .properties(title=title)
+    )

@@ -10,12 +10,29 @@ import html
 
 import pandas as pd
 
-BADGES = {"reproduces": "ok", "does not reproduce": "no", "not testable": "na"}
+VERDICT_COLUMNS = ("verdict",)
+
+# Verdict words (reporting.verdicts) -> badge colour: ok (the effect or claim holds), no (it clearly does not, or
+# goes the other way), na (no clear effect, not testable).
+BADGES = {
+    "reproduces": "ok",
+    "OCR": "ok",
+    "installs": "ok",
+    "positive": "ok",
+    "holds": "ok",
+    "lower": "ok",
+    "does not reproduce": "no",
+    "weakens": "no",
+    "negative": "no",
+    "rose": "no",
+    "does not hold": "no",
+    "higher": "no",
+}
 
 
 def badge(verdict: str) -> str:
-    """A verdict as a badge: the word before any parenthesis decides its colour; the parenthesis stays."""
-    word = verdict.split(" (", 1)[0]
+    """A verdict as a badge: the word before any parenthesis or colon decides its colour; the text stays."""
+    word = verdict.split(" (", 1)[0].split(":", 1)[0]
     kind = BADGES.get(word, "na")
     return f'<span class="verdict-badge verdict-{kind}">{html.escape(verdict)}</span>'
 
@@ -59,3 +76,51 @@ def counts_html(counts: pd.DataFrame, labels: dict[str, str] | None = None) -> s
         rows.append(f"<tr><td>{html.escape(labels.get(m, m))}</td>{cells}</tr>")
     body = "".join(rows)
     return f'<table class="claims-counts"><thead><tr><th>Model</th>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+class Table:
+    """A result table for a chapter: rendered HTML on the page (fits the column, verdicts as badges, a caption),
+    and the plain text of `DataFrame.to_string` for nbval and the tolerance check. Numbers are rounded to
+    `digits` in both (the third decimal can differ between host CPUs)."""
+
+    def __init__(self, frame: pd.DataFrame, caption: str = "", digits: int = 2, index: bool = False):
+        self.frame = frame.round(digits)
+        self.caption, self.digits, self.index = caption, digits, index
+
+    def __repr__(self) -> str:
+        return self.frame.to_string(index=self.index)
+
+    def _cell(self, column: str, value) -> str:
+        if column in VERDICT_COLUMNS and isinstance(value, str):
+            return badge(value)
+        if isinstance(value, float):
+            return f"{value:.{self.digits}f}"
+        return html.escape(str(value))
+
+    def _repr_html_(self) -> str:
+        frame = self.frame.reset_index() if self.index else self.frame
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{self._cell(c, v)}</td>" for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
+            for row in frame.itertuples(index=False)
+        )
+        caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        return f'<table class="book-table">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+class VerdictBox:
+    """The verdict box a chapter opens with: one line per verdict, generated from the results (an admonition on
+    the page; plain lines for nbval)."""
+
+    def __init__(self, lines: list[tuple[str, str]], title: str = "Verdict"):
+        self.lines, self.title = lines, title  # (what, verdict text)
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{what}: {verdict}" for what, verdict in self.lines)
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li>{html.escape(what)}: {badge(verdict)}</li>" for what, verdict in self.lines)
+        return (
+            f'<div class="admonition important verdict-box"><p class="admonition-title">{html.escape(self.title)}'
+            f"</p><ul>{items}</ul></div>"
+        )
