@@ -78,3 +78,8 @@ alt.Chart(long).mark_point(filled=True, size=60).encode(
 # **Reading.** Where the original template shows OCR and its paraphrases do too, the effect belongs to the
 # new fact, not to one wording. A paraphrase that the untrained model already answers well (a low rank before
 # training) cannot show a fall; the verdict compares each template with its own untrained rank.
+#
+# **A caveat of the design** (noticed after the first run; the templates were not changed): the *whose
+# language* paraphrase begins with the trained fact's own words ("NAME lives in a city whose main language
+# is"), so a fall there can come from completing the trained prompt rather than from reasoning through the
+# latent city. The other paraphrases and the country question do not share the fact's prefix.

@@ -207,3 +207,29 @@ def test_findings_section_is_copied_from_the_chapters_tagged_output(tmp_path):
     chapter.write_text(json.dumps(dict(cells=[cell])))
     with pytest.raises(ValueError, match="execute it first"):
         findings.chapter_findings(chapter)
+
+
+def test_chapter_prose_carries_no_hand_typed_result_number():
+    """Numbers in the chapters' prose (and the intro and methods pages) are definitions (chance, the two-phase
+    threshold, a model's parameter count from its preset), never results: those come from cells (printed,
+    checked by nbval). The rerun page's disk sizes and timings are about the machine, not results."""
+    import re
+
+    import jupytext
+
+    from ocr_core.experiments.settings import UNTIL
+    from ocr_core.models.presets import EMBEDDED
+
+    allowed = {"9.5", f"{UNTIL:g}", *(f"{spec.params_b:g}" for spec in EMBEDDED.values())}
+    decimal = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
+    found = []
+    texts = [
+        (p.name, c.source)
+        for p in sorted((ROOT / "notebooks").glob("*.py"))
+        for c in jupytext.read(p).cells
+        if c.cell_type == "markdown"
+    ]
+    texts += [(name, (ROOT / "book" / name).read_text()) for name in ("intro.md", "methods.md")]
+    for name, text in texts:
+        found += [f"{name}: {m.group()}" for m in decimal.finditer(text) if m.group() not in allowed]
+    assert not found, f"hand-typed numbers in prose: {found}"

@@ -226,7 +226,7 @@ def findings(claims: pd.DataFrame, installed: Sequence[dict] = ()) -> str:
         lines.append(f"**{_model_label(model)}**: {'; '.join(parts)}.")
         lines.append("")
         for r in sub.itertuples():
-            lines.append(f"- {r.experiment}: {r.claim}: **{r.verdict}** ({r.ours})")
+            lines.append(f"- {r.experiment}: {r.claim}: **{r.verdict}**; ours: {r.ours}")
         lines.append("")
     if installed:
         lines.append(
@@ -237,7 +237,7 @@ def findings(claims: pd.DataFrame, installed: Sequence[dict] = ()) -> str:
         for r in installed:
             lines.append(
                 f"- {_model_label(r['model'])}, {r['hop'].replace('_', ' ')}, {r['order'].replace('_', ' ')}: "
-                f"**{r['verdict']}** ({r['after']} vs {r['none']}, change {r['change']})"
+                f"**{r['verdict']}**; {r['after']} vs {r['none']}, change {r['change']}"
             )
         lines.append("")
     lines.append(
