@@ -61,9 +61,10 @@ Table(summary, "Table 1. Where each score peaks: the peak cell, the layers holdi
       "mass, and the token with the most positive mass (2 decimals: the third can differ between host CPUs)")
 
 # %% [markdown]
-# **Figure 1. The paper's view.** Per model and hop, the three scores at the subject's last token and at the
-# prompt's last token, per layer (MLPs and attention heads summed); red helps the correct answer. The three
-# panels of a row share one colour scale, symmetric around 0.
+# **Figure 1. The paper's view.** Per model and hop, the three scores at the subject's last token (*subject*)
+# and at the prompt's last token (*last*), per layer (MLPs and attention heads summed); red helps the correct answer. Each panel
+# has its own colour scale, symmetric around 0 (hover for values): the three scores differ in size by orders
+# of magnitude.
 
 # %%
 from ocr_core.reporting.charts import paper_view
@@ -80,7 +81,7 @@ charts = []
 for (model, hop), sub in table.groupby(["model", "hop"], sort=False):
     for kind in ("mlp", "head"):
         row = [score_heatmap(sub, score=s, kind=kind, title=f"{s} ({kind})") for s in SCORES]
-        charts.append(alt.hconcat(*row).resolve_scale(color="independent").properties(title=f"{model}, {hop}"))
+        charts.append(alt.vconcat(*row).resolve_scale(color="independent").properties(title=f"{model}, {hop}"))
 alt.vconcat(*charts)
 
 # %% [markdown]

@@ -112,7 +112,7 @@ def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: 
             color=alt.Color("value:Q", scale=alt.Scale(scheme="redblue", domainMid=0, reverse=True), title=score),
             tooltip=["layer", "position", alt.Tooltip("value:Q", format=".3f")],
         )
-        .properties(width=max(120, 32 * len(tokens)), height=220, title=title or f"{score} ({kind})")
+        .properties(width=max(120, 22 * len(tokens)), height=220, title=title or f"{score} ({kind})")
     )
 
 
@@ -172,29 +172,27 @@ def scatter_r2(frame: pd.DataFrame, *, x: str, y: str, color: str, r2: dict[str,
 
 def paper_view(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
     """The paper's Fig. 5 view of one model and hop: per score, layers (y) at the subject's last token and at
-    the prompt's last token (x), MLPs and attention heads summed per layer and position, one colour scale shared
-    by the three scores (symmetric around 0). table: scores.score_table output (score, kind, layer, slot, token,
-    value)."""
+    the prompt's last token (x), MLPs and attention heads summed per layer and position; each score has its own
+    colour scale, symmetric around 0 (the scores differ in size by orders of magnitude: a shared scale would
+    leave the smaller ones blank). table: scores.score_table output (score, kind, layer, slot, token, value)."""
     last_slot = table.slot.max()
     subject = [t for t in table.token.unique() if t.split(":", 1)[-1] == "subject[-1]"]
     keep = table[(table.slot == last_slot) | table.token.isin(subject)]
     sub = keep.groupby(["score", "layer", "slot", "token"], as_index=False)["value"].sum()
-    sub["position"] = ["last token" if slot == last_slot else "subject's last token" for slot in sub.slot]
-    bound = float(sub.value.abs().max()) or 1.0
+    sub["position"] = ["last" if slot == last_slot else "subject" for slot in sub.slot]  # short: narrow columns
     return (
         alt.Chart(sub)
         .mark_rect()
         .encode(
-            x=alt.X("position:N", sort=["subject's last token", "last token"], title=None, axis=alt.Axis(labelAngle=0)),
+            x=alt.X("position:N", sort=["subject", "last"], title=None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("layer:O", sort="descending"),
             color=alt.Color(
-                "value:Q",
-                scale=alt.Scale(scheme="redblue", domain=[-bound, bound], reverse=True),
-                title="score (shared scale)",
+                "value:Q", scale=alt.Scale(scheme="redblue", domainMid=0, reverse=True), title="score", legend=None
             ),
             tooltip=["score", "layer", "token", alt.Tooltip("value:Q", format=".3f")],
         )
-        .properties(width=150, height=200)
+        .properties(width=90, height=200)
         .facet(column=alt.Column("score:N", sort=["informative", "upstream", "downstream"], title=None))
+        .resolve_scale(color="independent")
         .properties(title=title)
     )
