@@ -62,9 +62,9 @@ Table(summary, "Table 1. Where each score peaks: the peak cell, the layers holdi
 
 # %% [markdown]
 # **Figure 1. The paper's view.** Per model and hop, the three scores at the subject's last token (*subject*)
-# and at the prompt's last token (*last*), per layer (MLPs and attention heads summed); red helps the correct answer. Each panel
-# has its own colour scale, symmetric around 0 (hover for values): the three scores differ in size by orders
-# of magnitude.
+# and at the prompt's last token (*last*), per layer (MLPs and attention heads summed); red helps the correct
+# answer. Each panel has its own colour scale, symmetric around 0 (hover for values): the three scores differ
+# in size by orders of magnitude.
 
 # %%
 from ocr_core.reporting.charts import paper_view
