@@ -37,10 +37,12 @@ from ocr_core.experiments.implication_robustness import robustness, robustness_t
 from ocr_core.experiments.params import check_params
 from ocr_core.reporting.notebooks import setup_notebook
 from ocr_core.reporting.tables import Table, VerdictBox
+from ocr_core.reporting.verdicts import robustness_verdicts
 
 setup_notebook()
 models, lr, epochs, seeds, results = check_params(models=models, lr=lr, epochs=epochs, seeds=seeds, results=results)
-records, table = per_model(robustness, robustness_table, models, lr=lr, epochs=epochs, seeds=seeds, results=results)
+records, _ = per_model(robustness, robustness_table, models, lr=lr, epochs=epochs, seeds=seeds, results=results)
+table = pd.DataFrame(robustness_verdicts(records))
 prompts = pd.DataFrame(records).drop_duplicates(["hop", "template"])[["hop", "template", "kind", "prompt"]]
 
 # %%

@@ -72,8 +72,10 @@ Table(summary, "Table 1. Mean rank before training and after the last epoch (mea
 
 # %%
 # NBVAL_CHECK_OUTPUT
-Table(pd.concat(ablation), "Table 2. Ablation: the input embedding, output layer and final norm trained too") \
-    if ablation else "(no ablation models)"
+if ablation:
+    display(Table(pd.concat(ablation), "Table 2. Ablation: the embedding, output layer and final norm trained too"))
+else:
+    print("(no ablation models)")
 
 # %%
 rank_trajectories(frame, color="split", column="hop", row="model", chance=9.5 if data is None else None)

@@ -163,7 +163,7 @@ def test_lr_sweep_records_facts_implications_and_retention(tiny_llama):
     from ocr_core.experiments.lr_sweep import run_lr_sweep, sweep_table
 
     model, tok = tiny_llama
-    records = run_lr_sweep(model, tok, model_name="tiny-llama", lrs=(1e-3, 3e-3), epochs=1, progress=False)
+    records = run_lr_sweep(model, tok, model_name="tiny-llama", lrs=(1e-3, 3e-3), max_epochs=1, progress=False)
     table = sweep_table(records)
     assert [r["lr"] for r in table] == [1e-3, 3e-3]
     assert {r["phase"] for r in records} == {"W_F", "W_FI"}

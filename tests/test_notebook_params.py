@@ -125,7 +125,8 @@ def test_one_model_name_and_one_seed_run_as_one_model_and_one_seed(offline, tmp_
 
     results = tmp_path / "results"
     out, seconds = _execute("ocr_verification", tmp_path, models="tiny-llama", seeds=0, epochs=1, results=str(results))
-    (_, summary), (_, ablation), (_, verdicts) = checked_outputs(json.loads(out.read_text()))
+    (_, box), (_, summary), (_, ablation), (_, verdicts) = checked_outputs(json.loads(out.read_text()))
+    assert box.startswith("tiny-llama, first hop: implication rank")
     assert verdicts.splitlines()[0].split()[2] == "verdict" and "tiny-llama" in verdicts
     assert ablation.strip() == "(no ablation models)"  # the ablation runs for the embedded models only
     rows = [line.split() for line in summary.splitlines()]

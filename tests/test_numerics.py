@@ -178,5 +178,5 @@ def test_tolerance_compare_accepts_small_number_changes_and_rejects_others():
 def test_checked_outputs_reads_the_marked_cells_of_a_committed_chapter():
     chapter = json.loads((ROOT / "book" / "chapters" / "ocr_verification.ipynb").read_text())
     outputs = checked_outputs(chapter)
-    assert len(outputs) == 3 and all("implication" in text for _, text in outputs[:2])
-    assert "change" in outputs[2][1] and "verdict" in outputs[2][1]
+    assert len(outputs) == 4 and all("implication" in text for _, text in outputs[:3])  # verdict box, 2 tables
+    assert "change" in outputs[3][1] and "verdict" in outputs[3][1]

@@ -308,6 +308,32 @@ def installation_verdicts(records: Sequence[dict]) -> list[dict]:
     return rows
 
 
+def robustness_verdicts(records: Sequence[dict]) -> list[dict]:
+    """Implication robustness records -> per (model, hop, template): the implication rank before (the untrained
+    model) and after the facts are trained, and the OCR verdict against before on the same items."""
+    rows = []
+    for model, hop, template in dict.fromkeys((r["model"], r["hop"], r["template"]) for r in records):
+        mine = sorted(
+            (r for r in records if (r["model"], r["hop"], r["template"]) == (model, hop, template)),
+            key=lambda r: r["seed"],
+        )
+        verdict = ocr([r["ranks"] for r in mine], [r["ranks_before"] for r in mine], mine[0]["chance"])
+        rows.append(
+            dict(
+                model=model,
+                hop=hop,
+                template=template,
+                kind=mine[0]["kind"],
+                seeds=len(mine),
+                before=round(bootstrap([r["ranks_before"] for r in mine]).mean, 2),
+                after=str(verdict.final),
+                change=str(verdict.change),
+                verdict=verdict.word,
+            )
+        )
+    return rows
+
+
 def correlation(xs: Sequence[Sequence[float]], ys: Sequence[Sequence[float]], n_boot: int = N_BOOT, seed: int = 0):
     """Mean over seeds of Pearson's r between paired points (x, y) per seed, with its hierarchical bootstrap
     interval (seeds, then points within each seed). Sign-aware: a negative correlation is not a fit."""
