@@ -63,12 +63,20 @@ def bootstrap(values: Sequence[Sequence[float]], n_boot: int = N_BOOT, seed: int
     rng = np.random.default_rng(seed)
     # item-resampled means per seed: [n_seeds, n_boot]
     item_means = np.stack([v[rng.integers(0, v.size, (n_boot, v.size))].mean(axis=1) for v in per_seed])
-    drawn = rng.integers(0, len(per_seed), (n_boot, len(per_seed)))  # [n_boot, n_seeds]
-    means = item_means[drawn, np.arange(n_boot)[:, None]].mean(axis=1)
+    low, high = _over_seeds(item_means, rng, level)
+    mean = float(np.mean([v.mean() for v in per_seed]))
+    return Interval(mean, low, high, len(per_seed), sum(v.size for v in per_seed))
+
+
+def _over_seeds(per_seed_draws: np.ndarray, rng: np.random.Generator, level: float) -> tuple[float, float]:
+    """The second level of the hierarchical bootstrap: per draw, resample the seeds and average their
+    item-resampled statistics ([n_seeds, n_boot]); the interval holding the middle `level` of those means."""
+    n_seeds, n_boot = per_seed_draws.shape
+    drawn = rng.integers(0, n_seeds, (n_boot, n_seeds))  # [n_boot, n_seeds]
+    means = per_seed_draws[drawn, np.arange(n_boot)[:, None]].mean(axis=1)
     tail = (1 - level) / 2
     low, high = np.quantile(means, [tail, 1 - tail])
-    mean = float(np.mean([v.mean() for v in per_seed]))
-    return Interval(mean, float(low), float(high), len(per_seed), sum(v.size for v in per_seed))
+    return float(low), float(high)
 
 
 def paired(effect: Sequence[Sequence[float]], control: Sequence[Sequence[float]], **kwargs) -> Interval:
@@ -349,13 +357,9 @@ def correlation(xs: Sequence[Sequence[float]], ys: Sequence[Sequence[float]], n_
     for x, y in per_seed:
         idx = rng.integers(0, x.size, (n_boot, x.size))
         drawn_r.append(r(x[idx], y[idx]))
-    drawn_r = np.stack(drawn_r)  # [n_seeds, n_boot]
-    pick = rng.integers(0, len(per_seed), (n_boot, len(per_seed)))
-    means = drawn_r[pick, np.arange(n_boot)[:, None]].mean(axis=1)
-    tail = (1 - LEVEL) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
+    low, high = _over_seeds(np.stack(drawn_r), rng, LEVEL)
     mean = float(np.mean([r(x, y) for x, y in per_seed]))
-    return Interval(mean, float(low), float(high), len(per_seed), sum(x.size for x, _ in per_seed))
+    return Interval(mean, low, high, len(per_seed), sum(x.size for x, _ in per_seed))
 
 
 def localization_verdicts(records: Sequence[dict]) -> list[dict]:
@@ -375,15 +379,6 @@ def localization_verdicts(records: Sequence[dict]) -> list[dict]:
             word = "positive" if r.above_zero else "negative" if r.below_zero else "no clear correlation"
             rows.append(dict(model=model, kind=kind, r=str(r), components=len(per_seed[0]), verdict=word))
     return rows
-
-
-# The paper's Fig. 5 statements (OLMo-7b): (hop, score, where the MLP peak lies).
-FIG5 = (
-    ("first_hop", "informative", "subject"),
-    ("second_hop", "upstream", "subject"),
-    ("first_hop", "downstream", "last"),
-    ("second_hop", "informative", "last"),
-)
 
 
 def peak_verdict(layer: int, token: str, depth: int, where: str, last_token: str) -> str:
