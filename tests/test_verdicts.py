@@ -233,3 +233,9 @@ def test_localization_verdicts_per_kind():
             rows.append(dict(model="m", seed=seed, kind="head", informative_WFI=x[i], downstream_ocr=-x[i]))
     found = {r["kind"]: r["verdict"] for r in v.localization_verdicts(rows)}
     assert found == {"mlp": "positive", "head": "negative"}
+
+
+def test_the_interval_resamples_seeds_too():
+    """Items identical within each seed, seeds far apart: all the spread is between seeds."""
+    spread = v.bootstrap([[0.0] * 5, [10.0] * 5, [20.0] * 5])
+    assert spread.mean == 10.0 and spread.low < 5.0 and spread.high > 15.0
