@@ -45,6 +45,25 @@ def split_layers(model, split: float = 0.75) -> tuple[range, range]:
     return range(cut), range(cut, depth)
 
 
+def _variants(model, tokenizer, data, full: Delta, early: range, late: range, tag: str, common: dict):
+    """Yields (variant, delta) in the records' order, each built only when asked for: with the caller dropping
+    each delta before the next, at most two live at once (the full one and one variant; about 1 GB each for
+    Gemma-3-270M)."""
+    yield "none", full
+    yield "early_post", full.without(model, early)
+    yield "late_post", full.without(model, late)
+    yield "all", Delta()
+    # the frozen finetunes are used here only: not cached (the finished result is what a rerun reuses)
+    for variant, frozen, name in (("early_pre", early, "early"), ("late_pre", late, "late")):
+        trainable = Trainable(frozen_layers=tuple(frozen))
+        yield (
+            variant,
+            train_on(
+                model, tokenizer, data.facts, trainable=trainable, desc=f"{tag} {name} frozen", cache=False, **common
+            ).delta,
+        )
+
+
 def run_freezing(
     model,
     tokenizer,
@@ -77,34 +96,7 @@ def run_freezing(
                 progress=progress,
                 desc=f"{tag} all layers",
             ).delta
-            frozen_early = Trainable(frozen_layers=tuple(early))
-            frozen_late = Trainable(frozen_layers=tuple(late))
-            deltas = {
-                "none": full,
-                "early_post": full.without(model, early),
-                "late_post": full.without(model, late),
-                "all": Delta(),
-                # used here only: not cached (the finished result is what a rerun reuses)
-                "early_pre": train_on(
-                    model,
-                    tokenizer,
-                    data.facts,
-                    trainable=frozen_early,
-                    desc=f"{tag} early frozen",
-                    cache=False,
-                    **common,
-                ).delta,
-                "late_pre": train_on(
-                    model,
-                    tokenizer,
-                    data.facts,
-                    trainable=frozen_late,
-                    desc=f"{tag} late frozen",
-                    cache=False,
-                    **common,
-                ).delta,
-            }
-            for variant, delta in deltas.items():
+            for variant, delta in _variants(model, tokenizer, data, full, early, late, tag, common):
                 with delta.applied(model):
                     for split_name, ds in (("fact", data.facts), ("implication", data.implications)):
                         r = ranks(model, tokenizer, ds).tolist()  # per item: the verdicts' bootstrap
@@ -123,6 +115,7 @@ def run_freezing(
                                 **settings.kwargs(),
                             )
                         )
+                del delta  # freed before the next variant's is built
     return records
 
 
