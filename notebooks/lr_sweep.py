@@ -27,7 +27,7 @@
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]
 lrs = [1e-4, 2e-4, 3e-4]
-max_epochs = 15  # each phase trains until its own items are learned (mean rank <= 0.5), at most this many epochs
+max_epochs = 15  # each phase trains until its items are learned, at most this many epochs
 seed = 0
 results = "results"
 

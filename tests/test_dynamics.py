@@ -166,6 +166,7 @@ def test_lr_sweep_records_facts_implications_and_retention(tiny_llama):
     records = run_lr_sweep(model, tok, model_name="tiny-llama", lrs=(1e-3, 3e-3), max_epochs=1, progress=False)
     table = sweep_table(records)
     assert [r["lr"] for r in table] == [1e-3, 3e-3]
+    assert all(r["epochs_W_F"] == r["epochs_W_FI"] == 1 for r in table)  # max_epochs=1: each phase one epoch
     assert {r["phase"] for r in records} == {"W_F", "W_FI"}
     # the W_FI phase starts where W_F ended: its epoch-0 fact rank is W_F's last
     for lr in (1e-3, 3e-3):

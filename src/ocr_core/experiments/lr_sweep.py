@@ -70,7 +70,8 @@ def run_lr_sweep(
 
 
 def sweep_table(records: list[dict]) -> list[dict]:
-    """Per lr: train facts after W_F, train implications after W_{F,I}, facts left after W_{F,I}."""
+    """Per lr: the epochs each phase trained, train facts after W_F, train implications after W_{F,I}, facts
+    left after W_{F,I}."""
     rows = []
     for lr in dict.fromkeys(r["lr"] for r in records):
 
@@ -78,9 +79,14 @@ def sweep_table(records: list[dict]) -> list[dict]:
             sub = [r for r in records if (r["lr"], r["phase"], r["eval_set"]) == (lr, phase, eval_set)]
             return max(sub, key=lambda r: r["epoch"])["mean_rank"]
 
+        def epochs(phase, lr=lr):
+            return max(r["epoch"] for r in records if (r["lr"], r["phase"]) == (lr, phase))
+
         rows.append(
             dict(
                 lr=lr,
+                epochs_W_F=epochs("W_F"),
+                epochs_W_FI=epochs("W_FI"),
                 facts_after_W_F=last("W_F", "train_facts"),
                 implications_after_W_FI=last("W_FI", "train_implications"),
                 facts_after_W_FI=last("W_FI", "train_facts"),
