@@ -28,8 +28,10 @@ import altair as alt
 import pandas as pd
 
 from ocr_core.experiments.params import check_params
+from ocr_core.reporting.charts import Figure
 from ocr_core.reporting.notebooks import setup_notebook
 from ocr_core.reporting.summary import headline
+from ocr_core.reporting.tables import Table
 
 setup_notebook()
 models, seeds, results = check_params(models=models, seeds=seeds, results=results)
@@ -37,12 +39,13 @@ table = pd.DataFrame([headline(m, seeds=seeds, results=results) for m in models]
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(table.set_index("model").T.round(2).to_string())
+Table(table.set_index("model").T.rename_axis("measure"), "Table 1. Headline numbers per model (mean over seeds)",
+      index=True)
 
 # %%
 long = table.melt(id_vars=["model", "parameters"], var_name="measure", value_name="mean rank")
 long = long[long.measure.str.contains("impl")]
-alt.Chart(long).mark_bar().encode(
+Figure(alt.Chart(long).mark_bar().encode(
     y=alt.Y("measure:N", title=None), x=alt.X("mean rank:Q", scale=alt.Scale(domain=[0, 9.5])),
     color="model:N", yOffset="model:N", tooltip=["model", "measure", alt.Tooltip("mean rank:Q", format=".2f")],
-).properties(width=360)
+).properties(width=300), "Figure 1. Implication ranks per model (bars: mean over seeds; axis up to chance, 9.5)")

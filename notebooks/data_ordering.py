@@ -30,58 +30,66 @@ results = "results"
 
 # %%
 import pandas as pd
+from IPython.display import display
 
 from ocr_core.experiments.base import per_model
 from ocr_core.experiments.data_ordering import ordering, ordering_table
 from ocr_core.experiments.params import check_params
-from ocr_core.reporting.charts import rank_trajectories
+from ocr_core.reporting.charts import Figure, rank_trajectories
 from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.tables import Table, VerdictBox
+from ocr_core.reporting.verdicts import ordering_verdicts
 
 setup_notebook()
 models, lr, epochs, seeds, results = check_params(models=models, lr=lr, epochs=epochs, seeds=seeds, results=results)
 records, table = per_model(ordering, ordering_table, models, lr=lr, epochs=epochs, seeds=seeds, results=results)
 frame = pd.DataFrame(records)
+found = {m: ordering_verdicts([r for r in records if r["model"] == m]) for m in models}
 
-# %% [markdown]
-# Final mean ranks (mean over seeds): test implications before and after the OCR stage, test facts after
-# it, and the train facts after the structure stage and after the OCR stage (retention).
+# %%
+# NBVAL_CHECK_OUTPUT
+lines = []
+for m, f in found.items():
+    lines += [(f"{m}, {r['order'].replace('_', ' ')}: test implications {r['before']:.2f} -> {r['after']}",
+               r["verdict"]) for r in f["orders"]]
+    if f["ordering"]:
+        lines.append((f"{m}: facts first ends below implications first and below no structure stage",
+                      f["ordering"]["verdict"]))
+VerdictBox(lines, title="Verdict: do test names show OCR after each order, and does facts first help most? "
+                        "(95% intervals)")
 
 # %%
 # NBVAL_CHECK_OUTPUT
 cols = ["test_implications.before", "test_implications.after", "test_facts.after",
         "train_facts.after_structure", "train_implications.after_structure", "train_facts.after_ocr"]
-for m, sub in table.groupby("model", sort=False):
-    print(m)
-    print(sub.set_index("order")[cols].round(2).to_string())
+names = {c: c.replace("_", " ").replace(".", ": ") for c in cols}
+Table(table[["model", "order", *cols]].rename(columns=names),
+      "Table 1. Final mean ranks (mean over seeds): test names before and after the OCR stage, and the train "
+      "names' retention after each stage")
 
 # %%
 ocr = frame[(frame.stage == "ocr") & frame.eval_set.isin(["test_implications", "test_facts"])]
-rank_trajectories(ocr, color="order", column="eval_set", row="model", chance=9.5,
-                  title="OCR stage: test names' ranks while only their facts are trained")
+Figure(rank_trajectories(ocr, color="order", column="eval_set", row="model", chance=9.5),
+       "Figure 1. OCR stage: the test names' ranks while only their facts are trained (line: mean over seeds; "
+       "band: the seeds' range; dashed: chance)")
 
 # %%
 structure = frame[frame.eval_set.isin(["train_facts", "train_implications"])]
-rank_trajectories(structure, x="step", color="eval_set", column="order", row="model", chance=9.5,
-                  title="Every phase, end to end: train facts and implications (retention)")
+Figure(rank_trajectories(structure, x="step", color="eval_set", column="order", row="model", chance=9.5),
+       "Figure 2. Every phase, end to end: the train names' facts and implications (retention)")
 
 # %% [markdown]
-# ## Verdict
+# ## Method and reading
 #
 # Rules of *Methods* ("Verdicts"), 95% intervals over seeds and the 20 test names. Per order: the test names'
 # implication rank at the end of the OCR stage against its start (the same names), and the OCR verdict. Then
 # the paper's prediction: facts first ends lower than implications first *and* lower than no structure stage.
-# Read it with the retention columns above: an order whose structure stage lost the facts tests little.
+# Read it with the retention columns of Table 1: an order whose structure stage lost the facts tests little.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from ocr_core.reporting.verdicts import ordering_verdicts
-
-for m in models:
-    found = ordering_verdicts([r for r in records if r["model"] == m])
-    print(m)
-    for r in found["orders"]:
-        print(f"  {r['order']}: test implications {r['before']:.2f} -> {r['after']}, change {r['change']}: "
-              f"{r['verdict']}")
-    o = found["ordering"]
-    print(f"  ordering prediction: {o['verdict']} (facts first - implications first "
-          f"{o['facts_first - implications_first']}; facts first - none {o['facts_first - none']})")
+display(Table(pd.DataFrame([dict(model=m, **r) for m, f in found.items() for r in f["orders"]]),
+              "Table 2. Per order: the test names' implication rank before and after their facts are trained"))
+contrasts = [dict(model=m, **f["ordering"]) for m, f in found.items() if f["ordering"]]
+if contrasts:
+    display(Table(pd.DataFrame(contrasts), "Table 3. The paper's ordering prediction and its two contrasts"))

@@ -61,19 +61,21 @@ Table(summary, "Table 1. Where each score peaks: the peak cell, the layers holdi
       "mass, and the token with the most positive mass (2 decimals: the third can differ between host CPUs)")
 
 # %% [markdown]
-# **Figure 1. The paper's view.** Per model and hop, the three scores at the subject's last token (*subject*)
+# **The paper's view.** Per model and hop, the three scores at the subject's last token (*subject*)
 # and at the prompt's last token (*last*), per layer (MLPs and attention heads summed); red helps the correct
 # answer. Each panel has its own colour scale, symmetric around 0 (hover for values): the three scores differ
 # in size by orders of magnitude.
 
 # %%
-from ocr_core.reporting.charts import paper_view
+from ocr_core.reporting.charts import Figure, paper_view
 
-alt.vconcat(*[paper_view(sub, title=f"{model}, {hop}") for (model, hop), sub in table.groupby(["model", "hop"],
-                                                                                               sort=False)])
+Figure(alt.vconcat(*[paper_view(sub, title=f"{model}, {hop}") for (model, hop), sub in table.groupby(["model", "hop"],
+                                                                                                      sort=False)]),
+       "Figure 1. The paper's view: each score per layer at the subject's last token and the last token, MLPs and "
+       "heads summed; each panel its own colour scale, centred on 0")
 
 # %% [markdown]
-# **Figure 2. Every position.** The full layer x position heatmaps, MLPs and attention heads (summed per layer)
+# **Every position.** The full layer x position heatmaps, MLPs and attention heads (summed per layer)
 # apart. Each panel has its own colour scale (centred on 0): compare where mass sits, not its size across panels.
 
 # %%
@@ -82,7 +84,8 @@ for (model, hop), sub in table.groupby(["model", "hop"], sort=False):
     for kind in ("mlp", "head"):
         row = [score_heatmap(sub, score=s, kind=kind, title=f"{s} ({kind})") for s in SCORES]
         charts.append(alt.vconcat(*row).resolve_scale(color="independent").properties(title=f"{model}, {hop}"))
-alt.vconcat(*charts)
+Figure(alt.vconcat(*charts), "Figure 2. Every position: layer x position heatmaps of each score, MLPs and heads "
+                             "apart; each panel its own colour scale, centred on 0")
 
 # %% [markdown]
 # **Reading.** The paper's picture on OLMo-7b: first-hop informative and second-hop upstream mass at

@@ -14,10 +14,12 @@
 # %% [markdown]
 # # Grafting localization: W_{F,I} changes the components that later do the OCR
 #
-# Per component (each MLP, each attention head): the **informative** score of the implication-training
-# delta W_{F,I} on the train names' implications (at base + W_F), against the **downstream** score of
-# test-name OCR (finetuning the test names' facts at base + W_F + W_{F,I}) on the test names' implications.
-# Scores are summed over positions and averaged over items. r² per component kind, per seed.
+# The **informative** score of the implication-training delta W_{F,I} on the train names' implications (at
+# base + W_F), against the **downstream** score of test-name OCR (finetuning the test names' facts at
+# base + W_F + W_{F,I}) on the test names' implications, in two variants. *Points*, as the paper computes it:
+# one point per template position x layer (x head), each score averaged over the items, the informative score
+# over the first 20 train implications. *Components*, ours: one point per MLP or attention head, each score
+# summed over positions, the informative score over all 80 train implications.
 
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]
@@ -27,44 +29,60 @@ seeds = [0, 1, 2]
 results = "results"
 
 # %%
+import altair as alt
 import pandas as pd
+from IPython.display import display
 
 from ocr_core.experiments.base import per_model
 from ocr_core.experiments.grafting_localization import localization, localization_table, r_squared
 from ocr_core.experiments.params import check_params
-from ocr_core.reporting.charts import scatter_r2
+from ocr_core.reporting.charts import Figure, scatter_r2
 from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.tables import Table, VerdictBox
+from ocr_core.reporting.verdicts import localization_verdicts
 
 setup_notebook()
 models, lr, epochs, seeds, results = check_params(models=models, lr=lr, epochs=epochs, seeds=seeds, results=results)
 records, table = per_model(localization, localization_table, models, lr=lr, epochs=epochs, seeds=seeds,
                            results=results)
 frame = pd.DataFrame(records)
+verdicts = localization_verdicts(records)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(table[["model", "kind", "r2", "r2_sd", "n_seeds"]].round(3).to_string(index=False))
+VerdictBox([(f"{v['model']}, {v['kind']}, {v['variant']}: r = {v['r']} over {v['points']} points", v["verdict"])
+            for v in verdicts],
+           title="Verdict: do the components W_{F,I} changes most carry the later OCR? (positive r, 95% intervals)")
 
 # %%
-import altair as alt
+# NBVAL_CHECK_OUTPUT
+Table(table[["model", "variant", "kind", "r2", "r2_sd", "n_seeds"]],
+      "Table 1. r² per variant and component kind (mean and sd over seeds)", digits=3)
 
-charts = []
-for m, sub in frame[frame.seed == frame.seed.min()].groupby("model", sort=False):
-    r2 = {k: r_squared(s.informative_WFI, s.downstream_ocr) for k, s in sub.groupby("kind")}
-    charts.append(scatter_r2(sub, x="informative_WFI", y="downstream_ocr", color="kind", r2=r2,
-                             title=f"{m}, seed {sub.seed.iloc[0]}"))
-alt.vconcat(*charts)
+# %%
+if "variant" not in frame:
+    frame["variant"] = "components"  # results of version 1
+first = frame[frame.seed == frame.seed.min()]
+for number, (variant, what) in enumerate([("points", "Per position x layer (x head), as the paper"),
+                                          ("components", "Per component, ours")], start=1):
+    charts = []
+    for m, sub in first[first.variant == variant].groupby("model", sort=False):
+        r2 = {k: r_squared(s.informative_WFI, s.downstream_ocr) for k, s in sub.groupby("kind")}
+        charts.append(scatter_r2(sub, x="informative_WFI", y="downstream_ocr", color="kind", r2=r2,
+                                 title=f"{m}, seed {sub.seed.iloc[0]}"))
+    if charts:
+        display(Figure(alt.vconcat(*charts), f"Figure {number}. {what}: the informative score of W_{{F,I}} (x) "
+                                             "against the downstream score of test-name OCR (y), first seed; r² in "
+                                             "each panel's title"))
 
 # %% [markdown]
-# ## Verdict
+# ## Method and reading
 #
 # The paper's claim is a *positive* correlation. Pearson's r (signed) per seed between the two scores over the
-# components, averaged over seeds, with its 95% bootstrap interval over seeds and components (*Methods*,
-# "Verdicts"); r² alone would also reward a negative relation, or one outlier component.
+# points, averaged over seeds, with its 95% bootstrap interval over seeds and points (*Methods*, "Verdicts");
+# r² alone would also reward a negative relation, or one outlier. The comparison page tests the claim on the
+# paper's variant (points); ours (components) is the check that it does not depend on how positions are pooled.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from ocr_core.reporting.verdicts import localization_verdicts
-
-for r in localization_verdicts(records):
-    print(f"{r['model']}, {r['kind']}: r = {r['r']} over {r['components']} components: {r['verdict']}")
+Table(pd.DataFrame(verdicts), "Table 2. Signed correlation per model, variant and component kind")

@@ -35,6 +35,7 @@ import pandas as pd
 from ocr_core.experiments.base import per_model
 from ocr_core.experiments.implication_robustness import robustness, robustness_table
 from ocr_core.experiments.params import check_params
+from ocr_core.reporting.charts import Figure
 from ocr_core.reporting.notebooks import setup_notebook
 from ocr_core.reporting.tables import Table, VerdictBox
 from ocr_core.reporting.verdicts import robustness_verdicts
@@ -69,12 +70,15 @@ Table(table[["model", "hop", "template", "kind", "verdict", "before", "after", "
 frame = pd.DataFrame(records)
 long = pd.concat([frame.assign(when="untrained", rank=frame.before),
                   frame.assign(when="facts trained", rank=frame.after)])
-alt.Chart(long).mark_point(filled=True, size=60).encode(
+long["panel"] = long.model + " · " + long.hop
+Figure(alt.Chart(long).mark_point(filled=True, size=60).encode(
     y=alt.Y("template:N", title=None, sort=list(dict.fromkeys(frame.template))),
     x=alt.X("mean(rank):Q", scale=alt.Scale(domain=[0, 19]), title="implication rank (mean over seeds; 0 = best)"),
     color=alt.Color("when:N", sort=["untrained", "facts trained"]),
     tooltip=["model", "hop", "template", "when", alt.Tooltip("mean(rank):Q", format=".2f")],
-).properties(width=300, height=110).facet(row="model:N", column="hop:N")
+).properties(width=300, height=110).facet(
+    facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(long.panel))), columns=2),
+       "Figure 1. Implication rank per template before and after the facts are trained (mean over seeds)")
 
 # %% [markdown]
 # **Reading.** Where the original template shows OCR and its paraphrases do too, the effect belongs to the

@@ -34,12 +34,15 @@ ablation_models = ["gemma-3-270m", "smollm2-135m"]  # also run with the embeddin
 
 # %%
 import pandas as pd
+from IPython.display import display
 
 from ocr_core.experiments.base import per_model
 from ocr_core.experiments.layer_freezing import freezing, freezing_table
 from ocr_core.experiments.params import check_params
-from ocr_core.reporting.charts import grouped_bars
+from ocr_core.reporting.charts import Figure, grouped_bars
 from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.tables import Table, VerdictBox
+from ocr_core.reporting.verdicts import freezing_verdicts
 
 setup_notebook()
 models, lr, epochs, seeds, split, results, data, ablation_models = check_params(
@@ -48,30 +51,43 @@ models, lr, epochs, seeds, split, results, data, ablation_models = check_params(
 )
 records, table = per_model(freezing, freezing_table, models, lr=lr, epochs=epochs, seeds=seeds, split=split,
                            data=data, results=results)
-for m in models:
-    first = next(r for r in records if r["model"] == m)
-    print(f"{m}: early blocks {first['early_layers']}, late blocks {first['late_layers']}")
-
-# %% [markdown]
-# Mean rank over seeds (± sd) per variant; columns are hop.split:
+verdicts = freezing_verdicts(records)
+mine = [m for m in models if m in ablation_models]
+ablation = None
+if mine:
+    _, ablation = per_model(freezing, freezing_table, mine, lr=lr, epochs=epochs, seeds=seeds, split=split,
+                            data=data, results=results, embeddings=True)
+cols = [c for c in table.columns if c not in ("variant", "model") and not c.endswith(".sd")]
+names = {c: c.replace("_", " ").replace(".", ": ") for c in cols}
 
 # %%
 # NBVAL_CHECK_OUTPUT
-cols = [c for c in table.columns if c not in ("variant", "model") and not c.endswith(".sd")]
-for m, sub in table.groupby("model", sort=False):
-    print(m)
-    print(sub.set_index("variant")[cols].round(2).to_string())
+VerdictBox([(f"{v['model']}, {v['hop'].replace('_', ' ')}, {v['variant'].replace('_', ' ')}: implications "
+             f"{v['none']} (none) -> {v['frozen']}", v["verdict"]) for v in verdicts],
+           title="Verdict: does freezing or reverting the predicted layers hurt the implication? (95% intervals)")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+blocks = [dict(model=m, early=str(r["early_layers"]), late=str(r["late_layers"]))
+          for m in models for r in [next(r for r in records if r["model"] == m)]]
+Table(pd.DataFrame(blocks), "Table 1. The blocks in each part (first and last index)")
+
+# %%
+# NBVAL_CHECK_OUTPUT
+Table(table[["model", "variant", *cols]].rename(columns=names),
+      "Table 2. Mean rank per variant (mean over seeds), per hop and split")
 
 # %%
 long = []
 for _, r in table.iterrows():
     for c in cols:
-        long.append(dict(model=r["model"], variant=r["variant"], cell=c, mean=r[c], sd=r[c + ".sd"]))
+        long.append(dict(model=r["model"], variant=r["variant"], cell=names[c], mean=r[c], sd=r[c + ".sd"]))
 long = pd.DataFrame(long)
-grouped_bars(long, x="cell", color="variant", row="model", title="Layer freezing: mean rank per variant")
+Figure(grouped_bars(long, x="cell", color="variant", row="model"),
+       "Figure 1. Mean rank per variant, per hop and split (bars: mean over seeds; whiskers: ± sd)")
 
 # %% [markdown]
-# ## Verdict
+# ## Method and reading
 #
 # The paper's four freezing claims (rule in *Methods*, "Verdicts"): freezing (*pre*) or reverting (*post*) the
 # early layers raises the first-hop implication rank above training every block (*none*), and the late layers
@@ -80,11 +96,8 @@ grouped_bars(long, x="cell", color="variant", row="model", title="Layer freezing
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from ocr_core.reporting.verdicts import freezing_verdicts
-
-for r in freezing_verdicts(records):
-    print(f"{r['model']}, {r['hop']}, {r['variant']}: implications {r['none']} (none) -> {r['frozen']}, "
-          f"change {r['change']}: {r['verdict']}")
+Table(pd.DataFrame(verdicts), "Table 3. The four claims per model: the implication rank with every block "
+                              "trained (none) and with the part frozen or reverted")
 
 # %% [markdown]
 # Ablation: the same variants with the input embedding, output layer and final norm trained as well (in
@@ -92,12 +105,8 @@ for r in freezing_verdicts(records):
 
 # %%
 # NBVAL_CHECK_OUTPUT
-mine = [m for m in models if m in ablation_models]
-if mine:
-    _, ablation = per_model(freezing, freezing_table, mine, lr=lr, epochs=epochs, seeds=seeds, split=split,
-                            data=data, results=results, embeddings=True)
-    for m, sub in ablation.groupby("model", sort=False):
-        print(m)
-        print(sub.set_index("variant")[cols].round(2).to_string())
+if ablation is not None:
+    display(Table(ablation[["model", "variant", *cols]].rename(columns=names),
+                  "Table 4. Ablation: mean rank per variant with the embeddings and final norm trained too"))
 else:
     print("(no ablation models)")

@@ -34,10 +34,12 @@ results = "results"
 # %%
 import pandas as pd
 
-from ocr_core.experiments.lr_sweep import lr_sweep, sweep_table
+from ocr_core.experiments.lr_sweep import choose_lr, lr_sweep, sweep_table
 from ocr_core.experiments.params import check_params
-from ocr_core.reporting.charts import rank_trajectories
+from ocr_core.experiments.settings import UNTIL, Settings
+from ocr_core.reporting.charts import Figure, rank_trajectories
 from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.tables import Table
 
 setup_notebook()
 models, lrs, max_epochs, seed, results = check_params(models=models, lrs=lrs, max_epochs=max_epochs, seed=seed,
@@ -52,15 +54,19 @@ table = pd.concat(tables, ignore_index=True)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(table[["model", "lr", "epochs_W_F", "facts_after_W_F", "epochs_W_FI", "implications_after_W_FI",
-             "facts_after_W_FI"]].round(2).to_string(index=False))
+columns = ["model", "lr", "epochs_W_F", "facts_after_W_F", "epochs_W_FI", "implications_after_W_FI",
+           "facts_after_W_FI"]
+Table(table[columns].assign(lr=table.lr.map("{:g}".format)),
+      "Table 1. Per learning rate: the epochs each phase trained and the mean ranks at each phase's end")
 
 # %%
 ends = frame[frame.phase == "W_F"].groupby(["model", "lr"]).epoch.max().rename("offset")
 frame = frame.join(ends, on=["model", "lr"])
 frame["step"] = frame["epoch"] + (frame["phase"] == "W_FI") * frame["offset"]
-rank_trajectories(frame.assign(lr=frame["lr"].map("lr {:g}".format)), x="step", color="eval_set", column="lr",
-                  row="model", chance=9.5, title="W_F until the facts are learned, then W_{F,I} on top")
+Figure(rank_trajectories(frame.assign(lr=frame["lr"].map("lr {:g}".format)), x="step", color="eval_set",
+                         column="lr", row="model", chance=9.5),
+       "Figure 1. W_F until the facts are learned, then W_{F,I} on top: train facts and implications per epoch "
+       "(seed 0; dashed: chance)")
 
 # %% [markdown]
 # ## The rule's choice
@@ -70,13 +76,11 @@ rank_trajectories(frame.assign(lr=frame["lr"].map("lr {:g}".format)), x="step", 
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from ocr_core.experiments.lr_sweep import choose_lr
-from ocr_core.experiments.settings import UNTIL, Settings
-
+choice = []
 for m, sub in table.groupby("model", sort=False):
     chosen = choose_lr(sub.to_dict("records"), UNTIL)
-    preset = Settings.for_model(m, fictional=True).lr
     kept = sub.set_index("lr").facts_after_W_FI
-    words = "no learning rate learns both phases" if chosen is None else (
-        f"lr {chosen:g} (train facts after W_{{F,I}}: {kept[chosen]:.2f})")
-    print(f"{m}: the rule picks {words}; the two-phase chapters use lr {preset:g}")
+    choice.append(dict(model=m, rule="no lr learns both phases" if chosen is None else f"{chosen:g}",
+                       facts_after_W_FI=None if chosen is None else kept[chosen],
+                       two_phase_chapters=f"{Settings.for_model(m, fictional=True).lr:g}"))
+Table(pd.DataFrame(choice), "Table 2. The rule's learning rate per model, and the one the two-phase chapters use")

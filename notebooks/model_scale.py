@@ -33,8 +33,10 @@ import pandas as pd
 
 from ocr_core.experiments.params import check_params
 from ocr_core.models.presets import PAPER_MODELS
+from ocr_core.reporting.charts import Figure
 from ocr_core.reporting.notebooks import setup_notebook
 from ocr_core.reporting.scale import scale_rows
+from ocr_core.reporting.tables import Table
 
 setup_notebook()
 models, paper_models, seeds, results = check_params(
@@ -47,15 +49,17 @@ measured = table[table.measured]
 # %%
 # NBVAL_CHECK_OUTPUT
 columns = ["model", "params_b", "paper", "finetune_gib", "first_hop.implication.after", "second_hop.implication.after"]
-print(table.reindex(columns=columns).round(2).to_string(index=False, na_rep="-"))
+Table(table.reindex(columns=columns).fillna("-"),
+      "Table 1. Implication rank after the facts are trained (mean over seeds), per model; the paper's models on "
+      "a GPU: the memory a finetune needs (GiB)")
 
 # %% [markdown]
 # Rows without numbers, and the command that fills each (run it on a GPU; the memory plan is printed first
 # and the run refuses to start if it will not fit):
 
 # %%
-for row in table[~table.measured].itertuples():
-    print(f"{row.model:<28} {row.finetune_gib:7.0f} GiB  {row.command}")
+Table(table[~table.measured][["model", "finetune_gib", "command"]], "Table 2. The command that fills each empty row",
+      digits=0)
 
 # %%
 long = measured.melt(
@@ -65,13 +69,14 @@ long = measured.melt(
     value_name="implication rank",
 )
 long["hop"] = long.hop.str.split(".").str[0]
-alt.Chart(long).mark_point(size=90, filled=True).encode(
+Figure(alt.Chart(long).mark_point(size=90, filled=True).encode(
     x=alt.X("params_b:Q", scale=alt.Scale(type="log"), title="parameters (billions, log)"),
     y=alt.Y("implication rank:Q", scale=alt.Scale(domain=[0, 12]), title="implication rank after facts"),
     color="hop:N",
     shape="hop:N",
     tooltip=["model", "hop", alt.Tooltip("implication rank:Q", format=".2f"), "params_b"],
-).properties(width=420, height=260, title="OCR vs model size (measured rows only; chance 9.5)")
+).properties(width=420, height=260), "Figure 1. Implication rank after the facts are trained against model size "
+                                   "(measured rows only; chance 9.5)")
 
 # %% [markdown]
 # **Reading.** Only measured points are drawn; each CPU model's verdict, with its interval, is in the

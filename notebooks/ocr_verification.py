@@ -38,7 +38,7 @@ from IPython.display import display
 
 from ocr_core.experiments.ocr_verification import summarize_ocr, verify
 from ocr_core.experiments.params import check_params
-from ocr_core.reporting.charts import rank_trajectories
+from ocr_core.reporting.charts import Figure, rank_trajectories
 from ocr_core.reporting.notebooks import setup_notebook
 from ocr_core.reporting.tables import Table, VerdictBox
 from ocr_core.reporting.verdicts import verification_verdicts
@@ -78,7 +78,9 @@ else:
     print("(no ablation models)")
 
 # %%
-rank_trajectories(frame, color="split", column="hop", row="model", chance=9.5 if data is None else None)
+Figure(rank_trajectories(frame, color="split", column="hop", row="model", chance=9.5 if data is None else None),
+       "Figure 1. Mean rank of the trained facts and of their implications per epoch (line: mean over seeds; band: "
+       "the seeds' range; dashed: chance)")
 
 # %% [markdown]
 # **Reading.** Facts are learned when their rank reaches 0. OCR shows as the *implication* rank falling

@@ -43,8 +43,10 @@ import pandas as pd
 from ocr_core.experiments.base import per_model
 from ocr_core.experiments.params import check_params
 from ocr_core.experiments.structure_installation import installation, installation_table, score_peaks
-from ocr_core.reporting.charts import rank_trajectories, score_heatmap
+from ocr_core.reporting.charts import Figure, rank_trajectories, score_heatmap
 from ocr_core.reporting.notebooks import setup_notebook
+from ocr_core.reporting.tables import Table, VerdictBox
+from ocr_core.reporting.verdicts import installation_verdicts, ordering_verdicts
 
 setup_notebook()
 models, lr, epochs, ocr_lr, ocr_epochs, seeds, results = check_params(
@@ -52,24 +54,47 @@ models, lr, epochs, ocr_lr, ocr_epochs, seeds, results = check_params(
 )
 records, table = per_model(installation, installation_table, models, lr=lr, epochs=epochs, ocr_lr=ocr_lr,
                            ocr_epochs=ocr_epochs, seeds=seeds, results=results)
-frame = pd.DataFrame([r for r in records if r["record"] == "rank"])
+ranks = [r for r in records if r["record"] == "rank"]
+frame = pd.DataFrame(ranks)
+verdicts = []  # per (model, hop): the control (no structure stage) against before, then each order against it
+for m in models:
+    for hop in ("first_hop", "second_hop"):
+        mine = [r for r in ranks if r["model"] == m and r["hop"] == hop]
+        if not mine:
+            continue
+        none = next(r for r in ordering_verdicts(mine)["orders"] if r["order"] == "none")
+        rows = table[(table.model == m) & (table.hop == hop)].set_index("order")
+        verdicts.append(dict(model=m, hop=hop, order="none (control)", fresh_implications=none["after"],
+                             against=f"before: {none['before']:.2f}", change=none["change"],
+                             verdict=none["verdict"]))
+        for v in installation_verdicts(mine):
+            r = rows.loc[v["order"]]
+            verdicts.append(dict(model=m, hop=hop, order=v["order"], fresh_implications=v["after"],
+                                 against=f"none: {v['none']}", change=v["change"], verdict=v["verdict"],
+                                 structure_facts=r["train_facts.after_structure"],
+                                 fresh_facts=r["fresh_facts.after"]))
 
-# %% [markdown]
-# Fresh subjects' implication rank before and after their facts are trained (mean over seeds, sd in the
-# columns ending in .sd), their fact rank, and the structure stage's own train facts and implications.
+# %%
+# NBVAL_CHECK_OUTPUT
+VerdictBox([(f"{v['model']}, {v['hop'].replace('_', ' ')}, {v['order'].replace('_', ' ')}: fresh implications "
+             f"{v['fresh_implications']} against {v['against']}", v["verdict"]) for v in verdicts],
+           title="Verdict: does a structure stage make the fresh subjects' implications follow their facts? "
+                 "(95% intervals)")
 
 # %%
 # NBVAL_CHECK_OUTPUT
 cols = ["fresh_implications.before", "fresh_implications.after", "fresh_implications.after.sd",
         "fresh_facts.after", "train_facts.after_structure", "train_implications.after_structure"]
-for (m, hop), sub in table.groupby(["model", "hop"], sort=False):
-    print(m, hop)
-    print(sub.set_index("order")[cols].round(2).to_string())
+names = {c: c.replace("_", " ").replace(".", ": ") for c in cols}
+Table(table[["model", "hop", "order", *cols]].rename(columns=names),
+      "Table 1. Fresh subjects' implication rank before and after their facts are trained (mean over seeds; "
+      "sd), their fact rank, and the structure stage's own train facts and implications")
 
 # %%
 ocr = frame[(frame.stage == "ocr") & (frame.eval_set == "test_implications")]
-rank_trajectories(ocr, color="order", column="hop", row="model", chance=9.5,
-                  title="Fresh subjects' implications while only their facts are trained")
+Figure(rank_trajectories(ocr, color="order", column="hop", row="model", chance=9.5),
+       "Figure 1. Fresh subjects' implications while only their facts are trained (line: mean over seeds; band: "
+       "the seeds' range; dashed: chance)")
 
 # %% [markdown]
 # **Where is the structure?** Extractive scores of the fresh-subject OCR delta (first seed), computed on the
@@ -80,7 +105,8 @@ rank_trajectories(ocr, color="order", column="hop", row="model", chance=9.5,
 # NBVAL_CHECK_OUTPUT
 peaks = pd.concat([score_peaks([r for r in records if r["model"] == m]).assign(model=m) for m in models],
                   ignore_index=True)
-print(peaks[["model", "hop", "order", "score", "layer", "token", "top_half_layers"]].to_string(index=False))
+Table(peaks[["model", "hop", "order", "score", "layer", "token", "top_half_layers"]],
+      "Table 2. Where each score of the fresh-subject OCR delta peaks (MLPs, first seed)", digits=3)
 
 # %%
 scores = pd.DataFrame([r for r in records if r["record"] == "score"])
@@ -90,10 +116,13 @@ charts = [
                   title=f"{m}, {h}, {o}")
     for m in models for h in ("first_hop", "second_hop") for o in ("none", "facts_first")
 ]
-alt.vconcat(*[alt.hconcat(*charts[i:i + 2]) for i in range(0, len(charts), 2)])
+Figure(alt.concat(*charts, columns=2).resolve_scale(color="independent"),
+       "Figure 2. Downstream score of the fresh-subject OCR delta per layer and token (MLPs, first seed), "
+       "without a structure stage and after facts-first installation; each panel has its own colour range, "
+       "centred on 0")
 
 # %% [markdown]
-# ## Verdict
+# ## Method and reading
 #
 # Rules of *Methods* ("Verdicts"), 95% intervals over seeds and the 20 fresh subjects. First the control: with
 # no structure stage, do the fresh subjects' implications fall (OCR against the same subjects before their facts
@@ -104,20 +133,4 @@ alt.vconcat(*[alt.hconcat(*charts[i:i + 2]) for i in range(0, len(charts), 2)])
 
 # %%
 # NBVAL_CHECK_OUTPUT
-from ocr_core.reporting.verdicts import installation_verdicts, ordering_verdicts
-
-ranks = [r for r in records if r["record"] == "rank"]
-for m in models:
-    for hop in ("first_hop", "second_hop"):
-        mine = [r for r in ranks if r["model"] == m and r["hop"] == hop]
-        if not mine:
-            continue
-        none = next(r for r in ordering_verdicts(mine)["orders"] if r["order"] == "none")
-        print(f"{m}, {hop}, no structure stage: fresh implications {none['before']:.2f} -> {none['after']}, "
-              f"change {none['change']}: {none['verdict']}")
-        rows = table[(table.model == m) & (table.hop == hop)].set_index("order")
-        for v in installation_verdicts(mine):
-            r = rows.loc[v["order"]]
-            print(f"  {v['order']}: fresh implications {v['after']} vs {v['none']} without structure, change "
-                  f"{v['change']}: {v['verdict']}; structure facts {r['train_facts.after_structure']:.2f}, "
-                  f"fresh facts {r['fresh_facts.after']:.2f}")
+Table(pd.DataFrame(verdicts), "Table 3. The control and each order against it, per model and hop")

@@ -50,14 +50,17 @@ print(table.round(2).to_string())
 
 # %%
 impl = frame[frame.split == "implication"]
-alt.Chart(impl).mark_rect().encode(
+from ocr_core.reporting.charts import Figure
+
+Figure(alt.Chart(impl).mark_rect().encode(
     x=alt.X("lr:O", title="learning rate"),
     y=alt.Y("epochs:O"),
     color=alt.Color("gain:Q", scale=alt.Scale(scheme="blues", domainMin=0), title="OCR gain"),
     column=alt.Column("hop:N", title=None),
     row=alt.Row("model:N", title=None),
     tooltip=["model", "hop", "lr", "epochs", alt.Tooltip("gain:Q", format=".2f"), alt.Tooltip("after:Q", format=".2f")],
-).properties(width=160, height=110)
+).properties(width=160, height=110), "Figure 1. OCR gain of the implications per learning rate and epochs (one seed "
+                                     "per cell)")
 
 # %% [markdown]
 # **Reading.** Read the gain together with the fact rank: a gain at a setting where the facts were not

@@ -56,6 +56,33 @@ def test_offline_renderer_needs_no_network():
     assert bundle[VEGALITE_MIME]["mark"]["type"] == "line"
 
 
+def test_trajectories_wrap_row_major_with_seed_and_model_menus():
+    import pandas as pd
+
+    from ocr_core.reporting.charts import Figure, enable_offline, rank_trajectories
+
+    enable_offline()
+    rows = [
+        dict(model=m, hop=h, split="fact", seed=s, epoch=e, mean_rank=float(e + s))
+        for m in ("m1", "m2")
+        for h in ("h2", "h1")
+        for s in (0, 1)
+        for e in (0, 1)
+    ]
+    spec = rank_trajectories(pd.DataFrame(rows), row="model", chance=9.5).to_dict()
+    # panels in row-major order as the data gives them, as many columns as hops (the page lowers it)
+    assert spec["facet"]["sort"] == ["m1 · h2", "m1 · h1", "m2 · h2", "m2 · h1"]
+    assert spec["columns"] == 2
+    assert {p["name"] for p in spec["params"]} == {"seed_pick", "model_pick"}
+    assert spec["transform"] == [{"filter": "model_pick == 'all' || datum.model == model_pick"}]
+    figure = Figure(rank_trajectories(pd.DataFrame(rows)), "Figure 1. Ranks <per epoch>")
+    bundle = figure._repr_mimebundle_()
+    assert bundle["text/html"].startswith('<figure class="ocr-figure"><div id="ocr-chart-')
+    assert bundle["text/html"].endswith("<figcaption>Figure 1. Ranks &lt;per epoch&gt;</figcaption></figure>")
+    assert bundle["text/plain"] == repr(figure) == "Figure 1. Ranks <per epoch>"
+    assert "fitColumns(spec, el.clientWidth)" in bundle["text/html"]
+
+
 def test_side_by_side_rows():
     rows = table_rows({"columns": ["a", "b"], "rows": {"r": [0.0, 9.0]}}, {"r": {"a": 0.2, "b": 8.0}}, "row")
     assert rows == [{"row": "r", "paper a": 0.0, "ours a": 0.2, "paper b": 9.0, "ours b": 8.0}]
@@ -148,44 +175,95 @@ def built_book(tmp_path_factory) -> Path:
 
 
 CHART_PAGES = [n for n in NOTEBOOKS if n != "paper_vs_reproduction"]
+PAGES = ("intro", "methods", "rerun", "references")
+WIDTHS = {"desktop": (1400, 1000), "phone": (390, 844)}
+
+# The layout rules of a page, checked in the browser: nothing wider than the article (outside the scroll boxes of
+# code and printed output), every chart a captioned figure, every result table captioned, no code input shown,
+# no progress output.
+LAYOUT = """() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('article');
+  const box = article.getBoundingClientRect();
+  const scrolls = (el) => { for (let p = el.parentElement; p && p !== article; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return true; }
+    return false; };
+  const wide = [];
+  for (const el of article.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || scrolls(el)) continue;
+    if (r.right > box.right + 1 || r.left < box.left - 1)
+      wide.push(el.tagName.toLowerCase() + '.' + el.className.toString().split(' ')[0] + ' ' + Math.round(r.width));
+  }
+  const charts = [...article.querySelectorAll('.ocr-chart')];
+  const uncaptioned = charts.filter(c => { const f = c.closest('figure.ocr-figure');
+    const cap = f && f.querySelector('figcaption'); return !cap || !cap.textContent.startsWith('Figure '); }).length;
+  const tables = [...article.querySelectorAll('table.book-table, table.claims-table, table.claims-counts')];
+  const untitled = tables.filter(t => !t.caption || !t.caption.textContent.startsWith('Table ')).length;
+  const code = [...article.querySelectorAll('.cell_input')].filter(c => c.offsetHeight > 0).length;
+  return {overflow: article.scrollWidth - article.clientWidth, wide: wide.slice(0, 5), charts: charts.length,
+          uncaptioned, tables: tables.length, untitled, code, text: article.innerText};
+}"""
 
 
 def test_book_pages_render_charts_offline_in_chromium(built_book):
-    """Every chapter with charts renders them (vega SVG) with no network and no JS errors; screenshots are
-    kept in _build/screenshots for a person to look at."""
+    """Every page at desktop and phone width: charts render (vega SVG) with no network and no JS errors, nothing
+    is wider than the article, charts and tables carry numbered captions, no code or progress output shows.
+    Screenshots at both widths are kept in _build/screenshots for a person to look at."""
     playwright = pytest.importorskip("playwright.sync_api")
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is needed for the browser test (scripts/setup.sh installs it)"
     shots = ROOT / "_build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    requests: list[str] = []
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium,
             args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
         )
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        requests: list[str] = []
-        context.on("request", lambda r: requests.append(r.url))
-        for name in ("intro", *CHART_PAGES):
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
-            page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-            rel = "book/intro.html" if name == "intro" else f"book/chapters/{name}.html"
-            page.goto((built_book / rel).as_uri())
-            if name != "intro":
-                page.wait_for_selector(".ocr-chart svg.marks", timeout=30_000)
-                charts = page.locator(".ocr-chart").count()
-                rendered = page.locator(".ocr-chart svg.marks").count()
-                assert charts and rendered == charts, f"{name}: {rendered} of {charts} charts rendered"
-                failed = [t for t in page.locator(".ocr-chart").all_inner_texts() if t.startswith("chart ")]
-                assert not failed, f"{name}: {failed}"
-            page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-            assert not errors, f"{name}: JS errors {errors}"
-            page.close()
+        for width_name, (width, height) in WIDTHS.items():
+            context = browser.new_context(viewport={"width": width, "height": height})
+            context.on("request", lambda r: requests.append(r.url))
+            for name in (*PAGES, *NOTEBOOKS):
+                page = context.new_page()
+                errors: list[str] = []
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+                rel = f"book/{name}.html" if name in PAGES else f"book/chapters/{name}.html"
+                if not (built_book / rel).exists():
+                    problems.append(f"{rel}: not built")
+                    continue
+                page.goto((built_book / rel).as_uri())
+                where = f"{name} ({width_name})"
+                if name in CHART_PAGES:
+                    page.wait_for_selector(".ocr-chart svg.marks", timeout=30_000)
+                    charts = page.locator(".ocr-chart").count()
+                    rendered = page.locator(".ocr-chart svg.marks").count()
+                    if not charts or rendered != charts:
+                        problems.append(f"{where}: {rendered} of {charts} charts rendered")
+                    failed = [t for t in page.locator(".ocr-chart").all_inner_texts() if t.startswith("chart ")]
+                    problems += [f"{where}: {t}" for t in failed]
+                page.wait_for_timeout(300)  # charts laid out
+                page.screenshot(path=str(shots / f"{name}_{width}.png"), full_page=True)
+                found = page.evaluate(LAYOUT)
+                if found["overflow"] > 0 or found["wide"]:
+                    problems.append(f"{where}: wider than the column by {found['overflow']} px: {found['wide']}")
+                if found["uncaptioned"]:
+                    problems.append(f"{where}: {found['uncaptioned']} of {found['charts']} charts without a caption")
+                if found["untitled"]:
+                    problems.append(f"{where}: {found['untitled']} of {found['tables']} tables without a caption")
+                if found["code"]:
+                    problems.append(f"{where}: {found['code']} code cells shown")
+                progress = [w for w in ("Loading weights", "it/s]", "s/it]") if w in found["text"]]
+                if progress:
+                    problems.append(f"{where}: progress output {progress}")
+                problems += [f"{where}: JS error {e}" for e in errors]
+                page.close()
+            context.close()
         browser.close()
     remote = [u for u in requests if u.startswith(("http://", "https://"))]
     assert not remote, f"pages fetched from the network: {remote[:5]}"
+    assert not problems, "\n".join(problems)
 
 
 def test_findings_section_is_copied_from_the_chapters_tagged_output(tmp_path):
@@ -234,3 +312,28 @@ def test_chapter_prose_carries_no_hand_typed_result_number():
     for name, text in texts:
         found += [f"{name}: {m.group()}" for m in decimal.finditer(text) if m.group() not in allowed]
     assert not found, f"hand-typed numbers in prose: {found}"
+
+
+def test_readme_findings_are_the_comparison_chapters():
+    """The README's "What the book finds" is the executed comparison chapter's findings cell, verbatim."""
+    from ocr_core.tools import findings
+
+    assert findings.main(["--check", "--root", str(ROOT)]) == 0
+
+
+def test_rerun_page_shows_the_committed_profile():
+    """The rerun page includes the chart and table made from book/data/book_profile.json, and they agree."""
+    import re
+
+    from ocr_core.reporting import book, profile
+    from ocr_core.reporting.profile_page import PAGE, profile_page
+
+    assert ":file: _static/book_profile.html" in (ROOT / "book" / "rerun.md").read_text()
+    committed = (ROOT / PAGE).read_text()
+    fresh = profile_page(profile.load(ROOT / book.PROFILE))
+
+    def ids(text: str) -> str:
+        return re.sub(r"ocr-chart-\d+", "ocr-chart-N", text)
+
+    assert ids(committed) == ids(fresh), "run python -m ocr_core.tools.bench profile-page"
+    assert "Figure 1." in committed and "Table 1." in committed

@@ -139,10 +139,23 @@ def test_localization_records_one_row_per_component(tiny_llama):
     records = run_localization(
         model, tok, model_name="tiny-llama", settings=SETTINGS, seeds=(0,), n_counterfactuals=2, progress=False
     )
-    assert len(records) == 4 * (1 + 4)
-    assert any(r["informative_WFI"] != 0 for r in records) and any(r["downstream_ocr"] != 0 for r in records)
+    components = [r for r in records if r["variant"] == "components"]
+    points = [r for r in records if r["variant"] == "points"]
+    assert len(components) == 4 * (1 + 4) and len(components) + len(points) == len(records)
+    # the paper's points: every component at each template position the two implication sets share
+    positions = {r["token"] for r in points}
+    assert len(positions) >= 3 and len(points) == len(components) * len(positions)
+    assert {r["component"] for r in points} == {r["component"] for r in components}
+    for rows in (components, points):
+        assert any(r["informative_WFI"] != 0 for r in rows) and any(r["downstream_ocr"] != 0 for r in rows)
     table = localization_table(records)
-    assert [r["kind"] for r in table] == ["mlp", "head"] and all(0 <= r["r2"] <= 1 for r in table)
+    assert [(r["variant"], r["kind"]) for r in table] == [
+        ("points", "mlp"),
+        ("points", "head"),
+        ("components", "mlp"),
+        ("components", "head"),
+    ]
+    assert all(0 <= r["r2"] <= 1 for r in table)
 
 
 def test_r_squared():

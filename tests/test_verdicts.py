@@ -233,6 +233,11 @@ def test_localization_verdicts_per_kind():
             rows.append(dict(model="m", seed=seed, kind="head", informative_WFI=x[i], downstream_ocr=-x[i]))
     found = {r["kind"]: r["verdict"] for r in v.localization_verdicts(rows)}
     assert found == {"mlp": "positive", "head": "negative"}
+    # the two variants are judged apart: the paper's points here carry no relation
+    points = [dict(r, variant="points", downstream_ocr=rng.normal()) for r in rows]
+    found = {(r["variant"], r["kind"]): r["verdict"] for r in v.localization_verdicts(rows + points)}
+    assert found[("components", "mlp")] == "positive" and found[("components", "head")] == "negative"
+    assert found[("points", "mlp")] == found[("points", "head")] == "no clear correlation"
 
 
 def test_the_interval_resamples_seeds_too():

@@ -1,8 +1,12 @@
 """Grafting localization: the components that W_{F,I} changes are the downstream components of new OCR.
 
-Per component: the informative score of W_{F,I} on the train names' implications (at base + W_F), against the
-downstream score of test-name OCR (the delta from finetuning test facts at base + W_F + W_{F,I}) on the test
-names' implications. Scores are summed over positions and averaged over items; r^2 per kind.
+The informative score of W_{F,I} on the train names' implications (at base + W_F), against the downstream
+score of test-name OCR (the delta from finetuning test facts at base + W_F + W_{F,I}) on the test names'
+implications, in two variants (records' `variant`):
+- "points", as the paper computes it: one point per aligned template position x layer (x head), each score
+  averaged over the items holding that position; the informative score over the first 20 train implications.
+- "components", ours: one point per component (MLP, head), each score summed over positions and averaged over
+  items; the informative score over all 80 train implications.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import numpy as np
 from ocr_core.data import fictional
 from ocr_core.experiments.base import Settings, mean_sd, run_cached
 from ocr_core.experiments.fictional import FictionalRuns
-from ocr_core.scoring.scores import component_totals, extractive_scores
+from ocr_core.scoring.scores import component_totals, extractive_scores, score_table, template
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
-VERSION = 1
+VERSION = 2  # 2: the paper's per-position points beside the per-component variant
 
 EXPERIMENT = "grafting_localization"
+PAPER_ITEMS = 20  # the paper's informative score: 20 train implications
 
 
 def run_localization(
@@ -32,7 +37,8 @@ def run_localization(
     n_counterfactuals: int = 10,
     progress: bool = True,
 ) -> list[dict]:
-    """Records: one row per (seed, component) with `informative_WFI` and `downstream_ocr`."""
+    """Records: per seed, one row per component (`variant` "components") and one per aligned position x
+    component ("points"), each with `informative_WFI` and `downstream_ocr`."""
     records = []
     for seed in seeds:
         data = fictional(seed)
@@ -40,32 +46,73 @@ def run_localization(
         w_f, w_fi = runs.w_f().delta, runs.w_fi().delta
         structure = w_f + w_fi
         ocr = runs.ocr("facts_first", structure).delta
+        few = data.train_implications.subset(range(PAPER_ITEMS))
         with w_f.applied(model):
             info = extractive_scores(
                 model, tokenizer, data.train_implications, w_fi, n_counterfactuals=n_counterfactuals, seed=seed
             )
+            info_few = extractive_scores(model, tokenizer, few, w_fi, n_counterfactuals=n_counterfactuals, seed=seed)
         with structure.applied(model):
             down = extractive_scores(
                 model, tokenizer, data.test_implications, ocr, n_counterfactuals=n_counterfactuals, seed=seed
             )
+        common = dict(experiment=EXPERIMENT, model=model_name, seed=seed, **settings.kwargs())
         a = component_totals(info).query("score == 'informative'").set_index("component")
         b = component_totals(down).query("score == 'downstream'").set_index("component")
         for component, row in a.iterrows():
             records.append(
                 dict(
-                    experiment=EXPERIMENT,
-                    model=model_name,
-                    seed=seed,
+                    variant="components",
                     component=component,
                     kind=row["kind"],
                     layer=int(row["layer"]),
                     head=int(row["head"]),
                     informative_WFI=float(row["value"]),
                     downstream_ocr=float(b.loc[component, "value"]),
-                    **settings.kwargs(),
+                    **common,
                 )
             )
+        records += _points(
+            score_table(info_few, template(tokenizer, few)).query("score == 'informative'"),
+            score_table(down, template(tokenizer, data.test_implications)).query("score == 'downstream'"),
+            common,
+        )
     return records
+
+
+def _aligned(table):
+    """score_table rows with `position`: the slot's label without its index ("subject[-1]", "is"), numbered
+    when a word repeats, so the same template position matches across sets whose subjects differ in length."""
+    labels = list(dict.fromkeys(table.token))  # in slot order
+    seen: dict[str, int] = {}
+    name = {}
+    for label in labels:
+        word = label.split(":", 1)[-1]
+        seen[word] = seen.get(word, 0) + 1
+        name[label] = word if seen[word] == 1 else f"{word}#{seen[word]}"
+    return table.assign(position=table.token.map(name))
+
+
+def _points(informative, downstream, common: dict) -> list[dict]:
+    """The paper's points: score_table rows of the two scores joined on (component, template position); a
+    position only one set has (a longer subject) is left out."""
+    keys = ["component", "kind", "layer", "head", "position"]
+    informative, downstream = _aligned(informative), _aligned(downstream)
+    joined = informative[[*keys, "value"]].merge(downstream[[*keys, "value"]], on=keys, suffixes=("_i", "_d"))
+    return [
+        dict(
+            variant="points",
+            component=r.component,
+            kind=r.kind,
+            layer=int(r.layer),
+            head=int(r.head),
+            token=r.position,
+            informative_WFI=float(r.value_i),
+            downstream_ocr=float(r.value_d),
+            **common,
+        )
+        for r in joined.itertuples()
+    ]
 
 
 def r_squared(x: Sequence[float], y: Sequence[float]) -> float:
@@ -77,16 +124,26 @@ def r_squared(x: Sequence[float], y: Sequence[float]) -> float:
 
 
 def localization_table(records: list[dict]) -> list[dict]:
-    """r^2 between informative(W_{F,I}) and downstream(OCR) per kind: mean and sd over seeds."""
+    """r^2 between informative(W_{F,I}) and downstream(OCR) per variant and kind: mean and sd over seeds."""
     rows = []
-    for kind in ("mlp", "head"):
-        per_seed = []
-        for seed in sorted({r["seed"] for r in records}):
-            sub = [r for r in records if r["seed"] == seed and r["kind"] == kind]
-            per_seed.append(r_squared([r["informative_WFI"] for r in sub], [r["downstream_ocr"] for r in sub]))
-        r2, sd = mean_sd(per_seed)
-        rows.append(dict(kind=kind, r2=r2, r2_sd=sd, n_seeds=len(per_seed)))
+    for variant in VARIANTS:
+        for kind in ("mlp", "head"):
+            per_seed = []
+            for seed in sorted({r["seed"] for r in records}):
+                sub = [r for r in records if (r["seed"], r["kind"], variant_of(r)) == (seed, kind, variant)]
+                if sub:
+                    per_seed.append(r_squared([r["informative_WFI"] for r in sub], [r["downstream_ocr"] for r in sub]))
+            if per_seed:
+                r2, sd = mean_sd(per_seed)
+                rows.append(dict(variant=variant, kind=kind, r2=r2, r2_sd=sd, n_seeds=len(per_seed)))
     return rows
+
+
+VARIANTS = ("points", "components")  # the paper's first
+
+
+def variant_of(record: dict) -> str:
+    return record.get("variant", "components")  # version 1 records are per component
 
 
 def localization(

@@ -8,8 +8,9 @@ mimetype alongside, so JupyterLab still renders the chart natively.
 
 from __future__ import annotations
 
+import html
+import itertools
 import json
-from collections.abc import Sequence
 
 import altair as alt
 import pandas as pd
@@ -19,17 +20,33 @@ VEGALITE_MIME = f"application/vnd.vegalite.v{alt.SCHEMA_VERSION.lstrip('v').spli
 _counter = iter(range(1, 1_000_000))
 
 
+# A wrapped facet or concat (`columns` at the top of the spec) gets as many columns as fit the chart's box at
+# page load (one on a phone), never more than the spec asks for; any chart still wider scales down (book.css).
+_FIT_COLUMNS = """  function fitColumns(spec, width) {
+    (spec.vconcat || []).forEach(function (s) { fitColumns(s, width); });
+    if (!spec.columns || !width) return;
+    var panels = spec.spec ? [spec.spec] : (spec.concat || []);
+    var widest = Math.max.apply(null, panels.map(function (p) { return p.width || 0; }).concat([0]));
+    if (!widest) return;
+    var fit = Math.floor((width - 40) / (widest + 50));
+    spec.columns = Math.max(1, Math.min(spec.columns, fit));
+  }
+"""
+
+
 def _offline_html(spec: dict, **_) -> dict:
     div = f"ocr-chart-{next(_counter)}"
     html = (
         f'<div id="{div}" class="ocr-chart"></div>\n'
         "<script>(function () {\n"
+        f"{_FIT_COLUMNS}"
         f"  var spec = {json.dumps(spec, sort_keys=True)};\n"
         f'  var el = document.getElementById("{div}");\n'
         "  if (typeof vegaEmbed === 'undefined') {\n"
         "    el.innerText = 'chart not rendered: vega-embed is not loaded on this page';\n"
         "    return;\n"
         "  }\n"
+        "  fitColumns(spec, el.clientWidth);\n"
         "  vegaEmbed(el, spec, {actions: false, renderer: 'svg'}).catch(function (e) {\n"
         "    el.innerText = 'chart failed: ' + e; console.error(e);\n"
         "  });\n"
@@ -45,10 +62,24 @@ def enable_offline() -> None:
     alt.data_transformers.disable_max_rows()
 
 
-def _band(frame: pd.DataFrame, x: str, y: str, color: str, by: Sequence[str]) -> pd.DataFrame:
-    """Mean, min and max of `y` over seeds per (by..., color, x)."""
-    keys = [*by, color, x]
-    return frame.groupby(keys, as_index=False)[y].agg(mean="mean", lo="min", hi="max")
+def _wrapped(chart: alt.Chart, data: pd.DataFrame, column: str | None, row: str | None) -> alt.Chart:
+    """Facet `chart` (whose data is `data`) into panels that wrap: one panel per (row, column) value in the
+    data's order, labelled "row · column", `columns` = the number of column values (the page lowers it to
+    what fits the screen)."""
+    keys = [k for k in (row, column) if k]
+    if not keys:
+        return chart.properties(data=data)
+    data = data.assign(panel=data[keys].astype(str).agg(" · ".join, axis=1))
+    order = [list(dict.fromkeys(data[k].astype(str))) for k in keys]  # row-major: rows, then columns
+    present = set(data["panel"])
+    panels = [p for p in (" · ".join(combo) for combo in itertools.product(*order)) if p in present]
+    columns = data[column].nunique() if column else 1
+    return alt.FacetChart(
+        data=data,
+        spec=chart,
+        facet=alt.Facet("panel:N", title=None, sort=panels),
+        columns=columns,
+    )
 
 
 def rank_trajectories(
@@ -61,37 +92,68 @@ def rank_trajectories(
     chance: float | None = None,
     title: str = "",
 ) -> alt.Chart:
-    """Mean rank per epoch (line: mean over seeds; band: min..max over seeds). frame: one row per
-    (seed, x, color, facets) with `mean_rank`."""
+    """Mean rank per epoch (line: mean over seeds; band: min..max over seeds; thin lines: each seed, one of
+    them highlighted from the menu under the chart). With several models, a second menu shows one model.
+    frame: one row per (seed, x, color, facets) with `mean_rank`."""
     by = [c for c in (column, row) if c]
-    data = _band(frame, x, "mean_rank", color, by)
+    keys = [*by, color, x]
+    seeds = "seed" in frame and frame["seed"].nunique() > 1
+    data = frame[[*keys, *(["seed"] if seeds else []), "mean_rank"]].copy()
+    if not seeds:
+        data["seed"] = 0
     # Layers carry no data of their own: the facet splits the shared data between panels.
     base = alt.Chart().encode(
         x=alt.X(f"{x}:Q", title=x),
-        color=alt.Color(f"{color}:N", title=color),
+        color=alt.Color(f"{color}:N", title=color, legend=alt.Legend(orient="bottom")),
     )
+    band = base.transform_aggregate(mean="mean(mean_rank)", lo="min(mean_rank)", hi="max(mean_rank)", groupby=keys)
     tooltip = [
         *by,
         color,
         x,
-        alt.Tooltip("mean:Q", format=".2f"),
-        alt.Tooltip("lo:Q", format=".2f"),
-        alt.Tooltip("hi:Q", format=".2f"),
+        alt.Tooltip("mean:Q", format=".2f", title="mean over seeds"),
+        alt.Tooltip("lo:Q", format=".2f", title="lowest seed"),
+        alt.Tooltip("hi:Q", format=".2f", title="highest seed"),
     ]
     layers = [
-        base.mark_area(opacity=0.2).encode(y=alt.Y("lo:Q", title="mean rank (0 = best)"), y2="hi:Q"),
-        base.mark_line(point=True).encode(y="mean:Q", tooltip=tooltip),
+        band.mark_area(opacity=0.2).encode(y=alt.Y("lo:Q", title="mean rank (0 = best)"), y2="hi:Q"),
+        band.mark_line(point=True).encode(y="mean:Q", tooltip=tooltip),
     ]
+    params = []
+    if seeds:
+        pick = alt.param(
+            name="seed_pick",
+            value=-1,
+            bind=alt.binding_select(
+                options=[-1, *sorted(int(s) for s in frame["seed"].unique())],
+                labels=["none", *(f"seed {int(s)}" for s in sorted(frame["seed"].unique()))],
+                name="highlight ",
+            ),
+        )
+        params.append(pick)
+        layers.insert(
+            1,
+            base.mark_line(strokeWidth=1.5, strokeDash=[4, 2]).encode(
+                y="mean_rank:Q",
+                detail="seed:N",
+                opacity=alt.condition("datum.seed == seed_pick", alt.value(0.9), alt.value(0)),
+                tooltip=["seed", *by, color, x, alt.Tooltip("mean_rank:Q", format=".2f")],
+            ),
+        )
     if chance is not None:
         layers.append(alt.Chart().mark_rule(strokeDash=[4, 4], color="gray").encode(y=alt.datum(chance)))
-    chart = alt.layer(*layers, data=data).properties(width=260, height=180)
-    facets = {}
-    if column:
-        facets["column"] = alt.Column(f"{column}:N", title=None)
-    if row:
-        facets["row"] = alt.Row(f"{row}:N", title=None)
-    if facets:
-        chart = chart.facet(**facets)
+    chart = _wrapped(alt.layer(*layers).properties(width=260, height=180), data, column, row)
+    if "model" in by and data["model"].nunique() > 1:
+        models = list(dict.fromkeys(data["model"]))
+        show = alt.param(
+            name="model_pick",
+            value="all",
+            bind=alt.binding_select(options=["all", *models], name="model "),
+        )
+        params.append(show)
+        chart = chart.transform_filter("model_pick == 'all' || datum.model == model_pick")
+    if params:
+        chart = chart.add_params(*params)
     return chart.properties(title=title) if title else chart
 
 
@@ -132,7 +194,7 @@ def grouped_bars(
     colors = list(dict.fromkeys(frame[color]))
     base = alt.Chart().encode(
         x=alt.X(f"{color}:N", title=None, sort=colors, axis=alt.Axis(labels=False, ticks=False)),
-        color=alt.Color(f"{color}:N", title=color, sort=colors),
+        color=alt.Color(f"{color}:N", title=color, sort=colors, legend=alt.Legend(orient="bottom")),
     )
     tooltip = [c for c in (row, x, color) if c] + [
         alt.Tooltip(f"{y}:Q", format=".2f"),
@@ -141,12 +203,8 @@ def grouped_bars(
     layered = alt.layer(
         base.mark_bar().encode(y=alt.Y(f"{y}:Q", title="mean rank (0 = best)"), tooltip=tooltip),
         base.mark_rule().encode(y="lo:Q", y2="hi:Q"),
-        data=frame,
     ).properties(width=16 * len(colors), height=170)
-    facets = {"column": alt.Column(f"{x}:N", title=None, sort=list(dict.fromkeys(frame[x])))}
-    if row:
-        facets["row"] = alt.Row(f"{row}:N", title=None)
-    chart = layered.facet(**facets)
+    chart = _wrapped(layered, frame, x, row)
     return chart.properties(title=title) if title else chart
 
 
@@ -161,12 +219,12 @@ def scatter_r2(frame: pd.DataFrame, *, x: str, y: str, color: str, r2: dict[str,
             .encode(
                 x=alt.X(f"{x}:Q"),
                 y=alt.Y(f"{y}:Q"),
-                tooltip=[c for c in ("component", "layer", "head", "seed") if c in sub]
+                tooltip=[c for c in ("component", "layer", "head", "token", "seed") if c in sub]
                 + [alt.Tooltip(f"{x}:Q", format=".3f"), alt.Tooltip(f"{y}:Q", format=".3f")],
             )
             .properties(width=260, height=220, title=f"{value}: r² = {r2.get(value, float('nan')):.2f}")
         )
-    chart = alt.hconcat(*charts)
+    chart = alt.concat(*charts, columns=len(charts))  # wraps on a narrow page
     return chart.properties(title=title) if title else chart
 
 
@@ -196,3 +254,24 @@ def paper_view(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
         .resolve_scale(color="independent")
         .properties(title=title)
     )
+
+
+class Figure:
+    """A chart with its numbered caption: on the page a <figure> whose <figcaption> sits under the chart; the
+    plain text (nbval, a terminal) is the caption alone. `Figure(chart, "Figure 1. ...")` as a cell's value."""
+
+    def __init__(self, chart: alt.TopLevelMixin, caption: str):
+        self.chart, self.caption = chart, caption
+
+    def __repr__(self) -> str:
+        return self.caption
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        bundle = self.chart._repr_mimebundle_(include, exclude)
+        if isinstance(bundle, tuple):  # (data, metadata) from some renderers
+            bundle = bundle[0]
+        bundle = dict(bundle)
+        caption = f"<figcaption>{html.escape(self.caption)}</figcaption>"
+        bundle["text/html"] = f'<figure class="ocr-figure">{bundle.get("text/html", "")}{caption}</figure>'
+        bundle["text/plain"] = self.caption
+        return bundle

@@ -37,7 +37,11 @@ def badge(verdict: str) -> str:
     return f'<span class="verdict-badge verdict-{kind}">{html.escape(verdict)}</span>'
 
 
-def claims_html(claims: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
+def _caption(caption: str) -> str:
+    return f"<caption>{html.escape(caption)}</caption>" if caption else ""
+
+
+def claims_html(claims: pd.DataFrame, labels: dict[str, str] | None = None, caption: str = "") -> str:
     """The claims table as HTML: claim, the paper's value, and for each model its numbers and verdict."""
     labels = labels or {}
     models = list(dict.fromkeys(claims.model))
@@ -60,12 +64,12 @@ def claims_html(claims: pd.DataFrame, labels: dict[str, str] | None = None) -> s
             paper = html.escape(per_model.paper.iloc[0])
             rows.append(f"<tr><td>{html.escape(claim)}</td><td>{paper}</td>{''.join(cells)}</tr>")
     return (
-        '<table class="claims-table"><thead><tr><th>Claim</th><th>Paper (OLMo-7b)</th>'
+        f'<table class="claims-table">{_caption(caption)}<thead><tr><th>Claim</th><th>Paper (OLMo-7b)</th>'
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
-def counts_html(counts: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
+def counts_html(counts: pd.DataFrame, labels: dict[str, str] | None = None, caption: str = "") -> str:
     """Verdict counts per model (rows) as a small HTML table with badge headers."""
     labels = labels or {}
     words = list(counts.columns)
@@ -75,7 +79,10 @@ def counts_html(counts: pd.DataFrame, labels: dict[str, str] | None = None) -> s
         cells = "".join(f"<td>{int(counts.loc[m, w])}</td>" for w in words)
         rows.append(f"<tr><td>{html.escape(labels.get(m, m))}</td>{cells}</tr>")
     body = "".join(rows)
-    return f'<table class="claims-counts"><thead><tr><th>Model</th>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (
+        f'<table class="claims-counts">{_caption(caption)}<thead><tr><th>Model</th>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
 
 
 class Table:
@@ -104,8 +111,8 @@ class Table:
             "<tr>" + "".join(f"<td>{self._cell(c, v)}</td>" for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
             for row in frame.itertuples(index=False)
         )
-        caption = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
-        return f'<table class="book-table">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        table = f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+        return f'<table class="book-table">{_caption(self.caption)}{table}</table>'
 
 
 class VerdictBox:

@@ -363,21 +363,31 @@ def correlation(xs: Sequence[Sequence[float]], ys: Sequence[Sequence[float]], n_
 
 
 def localization_verdicts(records: Sequence[dict]) -> list[dict]:
-    """Grafting localization records (per seed and component: `informative_WFI`, `downstream_ocr`) -> per
-    (model, kind): Pearson's r over components, mean over seeds with its interval (`correlation`), and
-    "positive" / "negative" when the interval excludes 0, else "no clear correlation"."""
+    """Grafting localization records (per seed and point: `informative_WFI`, `downstream_ocr`; `variant`
+    "points" as the paper, or "components") -> per (model, variant, kind): Pearson's r over the points, mean over
+    seeds with its interval (`correlation`), and "positive" / "negative" when the interval excludes 0, else
+    "no clear correlation"."""
     rows = []
     for model in dict.fromkeys(r["model"] for r in records):
         mine = [r for r in records if r["model"] == model]
         seeds = sorted({r["seed"] for r in mine})
-        for kind in dict.fromkeys(r["kind"] for r in mine):
-            per_seed = [[r for r in mine if r["seed"] == s and r["kind"] == kind] for s in seeds]
-            r = correlation(
-                [[x["informative_WFI"] for x in sub] for sub in per_seed],
-                [[x["downstream_ocr"] for x in sub] for sub in per_seed],
-            )
-            word = "positive" if r.above_zero else "negative" if r.below_zero else "no clear correlation"
-            rows.append(dict(model=model, kind=kind, r=str(r), components=len(per_seed[0]), verdict=word))
+        present = dict.fromkeys(r.get("variant", "components") for r in mine)
+        for variant in sorted(present, key=lambda x: x != "points"):  # the paper's variant first
+            for kind in dict.fromkeys(r["kind"] for r in mine):
+                per_seed = [
+                    [x for x in mine if (x["seed"], x["kind"], x.get("variant", "components")) == (s, kind, variant)]
+                    for s in seeds
+                ]
+                if not all(per_seed):
+                    continue
+                r = correlation(
+                    [[x["informative_WFI"] for x in sub] for sub in per_seed],
+                    [[x["downstream_ocr"] for x in sub] for sub in per_seed],
+                )
+                word = "positive" if r.above_zero else "negative" if r.below_zero else "no clear correlation"
+                rows.append(
+                    dict(model=model, variant=variant, kind=kind, r=str(r), points=len(per_seed[0]), verdict=word)
+                )
     return rows
 
 

@@ -196,7 +196,18 @@ def bench_book(models: list[str] | None, only: list[str] | None, events_file: st
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(built, target)
     print(f"profile -> {target}")
+    write_profile_page(root)
     return status
+
+
+def write_profile_page(root) -> None:
+    """The rerun page's chart and table of the committed profile (book/_static/book_profile.html)."""
+    from ocr_core.reporting import book, profile
+    from ocr_core.reporting.profile_page import PAGE, profile_page
+
+    page = root / PAGE
+    page.write_text(profile_page(profile.load(root / book.PROFILE)))
+    print(f"rerun page's profile -> {page}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,7 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--models", nargs="+", default=None)
     p.add_argument("--only", nargs="+", default=None, help="these chapters only (the profile then covers them)")
     p.add_argument("--events", default=None, help="only summarize this events file of a finished build")
+    sub.add_parser("profile-page", help="rewrite the rerun page's chart and table from book/data/book_profile.json")
     args = parser.parse_args(argv)
+    if args.what == "profile-page":
+        from ocr_core.reporting.notebooks import repo_root
+
+        write_profile_page(repo_root())
+        return 0
     if args.what == "book":
         return bench_book(args.models, args.only, args.events)
     if args.what == "pinning":

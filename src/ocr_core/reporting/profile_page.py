@@ -1,0 +1,72 @@
+"""The rerun page's account of a cold build, from its committed profile (`book/data/book_profile.json`).
+
+`profile_page(profile)` is an HTML fragment: a chart of the seconds each chapter spent per model (training,
+evaluation, extractive scores, model loads; a resumed build's runs summed), a table of the work behind them, and
+the build's wall time and peak disk and memory. `python -m ocr_core.tools.bench book` writes it to
+`book/_static/book_profile.html` beside the profile, and the rerun page includes that file, so the page's numbers
+are the profile's (a test checks the two agree).
+"""
+
+from __future__ import annotations
+
+import html
+
+import altair as alt
+import pandas as pd
+
+from ocr_core.reporting.charts import Figure, enable_offline
+from ocr_core.reporting.tables import Table
+
+PAGE = "book/_static/book_profile.html"  # included by book/rerun.md
+PARTS = {"finetune_s": "training", "eval_s": "evaluation", "score_s": "extractive scores", "load_s": "model loads"}
+
+
+def work_frame(profile: dict) -> pd.DataFrame:
+    """One row per (chapter, model) that did work: the counters and the seconds of each part."""
+    rows = [r for r in profile.get("work", []) if r.get("model") and any(r.get(p, 0) for p in PARTS)]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    frame["seconds"] = frame[list(PARTS)].sum(axis=1)
+    return frame
+
+
+def profile_page(profile: dict) -> str:
+    """The HTML fragment of the rerun page's "How long a cold build takes" section."""
+    enable_offline()
+    frame = work_frame(profile)
+    if frame.empty:
+        return "<p>No profile of a cold build has been committed yet.</p>\n"
+    chapters = list(dict.fromkeys(frame.chapter))
+    long = frame.melt(id_vars=["chapter", "model"], value_vars=list(PARTS), var_name="part", value_name="part_s")
+    long["part"] = long.part.map(PARTS)
+    long["minutes"] = long.part_s / 60
+    chart = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y("chapter:N", sort=chapters, title=None),
+            x=alt.X("sum(minutes):Q", title="minutes (one worker thread per model)"),
+            color=alt.Color("part:N", sort=list(PARTS.values()), legend=alt.Legend(orient="bottom")),
+            yOffset="model:N",
+            tooltip=["chapter", "model", "part", alt.Tooltip("sum(minutes):Q", format=".1f", title="minutes")],
+        )
+        .properties(width=300, height=alt.Step(9))
+    )
+    models = sorted(frame.model.unique())
+    pairs = f"; in each group, top to bottom: {', '.join(models)}" if len(models) > 1 else ""
+    figure = Figure(chart, f"Figure 1. Where a cold build's compute time goes, per chapter and model{pairs}")
+    bundle = figure._repr_mimebundle_()
+    table = frame[["chapter", "model", "finetunes", "steps", "deltas_reused", "evals", "score_passes", "seconds"]]
+    table = table.assign(minutes=(table.seconds / 60).round(1)).drop(columns="seconds")
+    meta, peak = profile.get("meta", {}), profile.get("peak", {})
+    wall = sum(r.get("seconds", 0) for r in meta.get("runs", [])) / 60
+    facts = (
+        f"<p>The cold build profiled here: commit <code>{html.escape(str(meta.get('commit', '?'))[:12])}</code> on "
+        f"{html.escape(str(meta.get('cpu', '?')))} (2 cores), {len(meta.get('runs', []))} run(s) (a stopped build "
+        f"resumes), wall time {wall:.0f} min in all. Peak disk (cache and results) {peak.get('disk_gb', 0):.1f} GB; "
+        f"peak memory of all the build's processes together {peak.get('rss_gb', 0):.1f} GB (largest single process "
+        f"{peak.get('largest_process_rss_gb', 0):.1f} GB).</p>\n"
+    )
+    caption = "Table 1. The work behind Figure 1: finetunes trained and reused, steps, evaluation and score passes"
+    return facts + bundle["text/html"] + "\n" + Table(table, caption, digits=1)._repr_html_() + "\n"
