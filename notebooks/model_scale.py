@@ -49,7 +49,8 @@ measured = table[table.measured]
 # %%
 # NBVAL_CHECK_OUTPUT
 columns = ["model", "params_b", "paper", "finetune_gib", "first_hop.implication.after", "second_hop.implication.after"]
-Table(table.reindex(columns=columns).fillna("-"),
+shown = table.reindex(columns=columns).round(2)
+Table(shown.astype(object).where(shown.notna(), "-"),
       "Table 1. Implication rank after the facts are trained (mean over seeds), per model; the paper's models on "
       "a GPU: the memory a finetune needs (GiB)")
 

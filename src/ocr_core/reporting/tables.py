@@ -101,7 +101,7 @@ class Table:
         if column in VERDICT_COLUMNS and isinstance(value, str):
             return badge(value)
         if isinstance(value, float):
-            return f"{value:.{self.digits}f}"
+            return "–" if value != value else f"{value:.{self.digits}f}"  # NaN: no value for this row
         return html.escape(str(value))
 
     def _repr_html_(self) -> str:
