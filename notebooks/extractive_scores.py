@@ -83,7 +83,8 @@ charts = []
 for (model, hop), sub in table.groupby(["model", "hop"], sort=False):
     for kind in ("mlp", "head"):
         row = [score_heatmap(sub, score=s, kind=kind, title=f"{s} ({kind})") for s in SCORES]
-        charts.append(alt.vconcat(*row).resolve_scale(color="independent").properties(title=f"{model}, {hop}"))
+        charts.append(alt.concat(*row, columns=len(row)).resolve_scale(color="independent")
+                      .properties(title=f"{model}, {hop}, {kind}"))
 Figure(alt.vconcat(*charts), "Figure 2. Every position: layer x position heatmaps of each score, MLPs and heads "
                              "apart; each panel its own colour scale, centred on 0")
 

@@ -74,10 +74,11 @@ long["panel"] = long.model + " · " + long.hop
 Figure(alt.Chart(long).mark_point(filled=True, size=60).encode(
     y=alt.Y("template:N", title=None, sort=list(dict.fromkeys(frame.template))),
     x=alt.X("mean(rank):Q", scale=alt.Scale(domain=[0, 19]), title="implication rank (mean over seeds; 0 = best)"),
-    color=alt.Color("when:N", sort=["untrained", "facts trained"]),
+    color=alt.Color("when:N", sort=["untrained", "facts trained"], legend=alt.Legend(orient="bottom")),
     tooltip=["model", "hop", "template", "when", alt.Tooltip("mean(rank):Q", format=".2f")],
-).properties(width=300, height=110).facet(
-    facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(long.panel))), columns=2),
+).properties(width=240, height=alt.Step(18)).facet(
+    facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(long.panel))), columns=2
+).resolve_scale(y="independent"),
        "Figure 1. Implication rank per template before and after the facts are trained (mean over seeds)")
 
 # %% [markdown]

@@ -65,8 +65,8 @@ frame = frame.join(ends, on=["model", "lr"])
 frame["step"] = frame["epoch"] + (frame["phase"] == "W_FI") * frame["offset"]
 Figure(rank_trajectories(frame.assign(lr=frame["lr"].map("lr {:g}".format)), x="step", color="eval_set",
                          column="lr", row="model", chance=9.5),
-       "Figure 1. W_F until the facts are learned, then W_{F,I} on top: train facts and implications per epoch "
-       "(seed 0; dashed: chance)")
+       "Figure 1. W_F until the facts are learned, then W_{F,I} on top: train facts and implications after each "
+       "epoch, counted across both phases (seed 0; dashed: chance)")
 
 # %% [markdown]
 # ## The rule's choice

@@ -70,14 +70,17 @@ long = measured.melt(
     value_name="implication rank",
 )
 long["hop"] = long.hop.str.split(".").str[0]
-Figure(alt.Chart(long).mark_point(size=90, filled=True).encode(
+points = alt.Chart(long).mark_point(size=90, filled=True).encode(
     x=alt.X("params_b:Q", scale=alt.Scale(type="log"), title="parameters (billions, log)"),
     y=alt.Y("implication rank:Q", scale=alt.Scale(domain=[0, 12]), title="implication rank after facts"),
-    color="hop:N",
+    color=alt.Color("hop:N", legend=alt.Legend(orient="bottom")),
     shape="hop:N",
     tooltip=["model", "hop", alt.Tooltip("implication rank:Q", format=".2f"), "params_b"],
-).properties(width=420, height=260), "Figure 1. Implication rank after the facts are trained against model size "
-                                   "(measured rows only; chance 9.5)")
+)
+chance = alt.Chart().mark_rule(strokeDash=[4, 4], color="gray").encode(y=alt.datum(9.5))
+Figure((points + chance).properties(width=300, height=240),
+       "Figure 1. Implication rank after the facts are trained against model size (measured rows only; dashed: "
+       "chance)")
 
 # %% [markdown]
 # **Reading.** Only measured points are drawn; each CPU model's verdict, with its interval, is in the

@@ -52,9 +52,9 @@ Figure(alt.Chart(table).mark_bar().encode(
     x=alt.X("relation:N", title=None, sort=list(dict.fromkeys(table.relation))),
     xOffset="model:N",
     y=alt.Y("mean_rank:Q", title="mean rank of the true answer (0 = best)"),
-    color="model:N",
+    color=alt.Color("model:N", legend=alt.Legend(orient="bottom")),
     tooltip=["model", "relation", alt.Tooltip("mean_rank:Q", format=".2f"), alt.Tooltip("top1:Q", format=".0%")],
-).properties(width=420, height=220) + alt.Chart(table).mark_rule(strokeDash=[4, 4]).encode(y="mean(chance):Q"),
+).properties(width=300, height=220) + alt.Chart(table).mark_rule(strokeDash=[4, 4]).encode(y="mean(chance):Q"),
        "Figure 1. Mean rank of the true answer per relation and model (dashed: chance)")
 
 # %% [markdown]

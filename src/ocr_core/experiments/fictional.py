@@ -104,6 +104,11 @@ class FictionalRuns:
             return result
         return self._done[key]
 
+    def forget(self) -> None:
+        """Drop the finetunes kept in memory (about 0.4 GB each): a later request trains again, or reads the
+        disk cache. For a caller whose next requests share nothing with the earlier ones."""
+        self._done.clear()
+
     def w_f(self) -> FinetuneResult:
         return self._train("W_F", self.data.train_facts, None, structure_eval_sets(self.data))
 

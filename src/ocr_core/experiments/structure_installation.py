@@ -187,6 +187,8 @@ def run_installation(
                     table = layer_scores(score_table(raw, template(tokenizer, data.test_implications)))
                     for row in table.to_dict("records"):
                         records.append(dict(base, record="score", order=order, **row))
+                del delta, ocr
+                runs.forget()  # the orders share no finetune: each order's deltas are freed before the next
     return records
 
 

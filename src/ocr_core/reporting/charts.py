@@ -104,7 +104,7 @@ def rank_trajectories(
     # Layers carry no data of their own: the facet splits the shared data between panels.
     base = alt.Chart().encode(
         x=alt.X(f"{x}:Q", title=x),
-        color=alt.Color(f"{color}:N", title=color, legend=alt.Legend(orient="bottom")),
+        color=alt.Color(f"{color}:N", title=color.replace("_", " "), legend=alt.Legend(orient="bottom")),
     )
     band = base.transform_aggregate(mean="mean(mean_rank)", lo="min(mean_rank)", hi="max(mean_rank)", groupby=keys)
     tooltip = [
@@ -157,6 +157,11 @@ def rank_trajectories(
     return chart.properties(title=title) if title else chart
 
 
+def _height(table: pd.DataFrame) -> int:
+    """A heatmap's height: room for every layer's label (9 px each), at least 200."""
+    return max(200, 9 * table["layer"].nunique())
+
+
 def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: str = "") -> alt.Chart:
     """Layer x token heatmap of one score for one component kind. table: scores.score_table output with
     columns score, kind, layer, token, value (heads summed per layer)."""
@@ -174,7 +179,7 @@ def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: 
             color=alt.Color("value:Q", scale=alt.Scale(scheme="redblue", domainMid=0, reverse=True), title=score),
             tooltip=["layer", "position", alt.Tooltip("value:Q", format=".3f")],
         )
-        .properties(width=max(120, 22 * len(tokens)), height=220, title=title or f"{score} ({kind})")
+        .properties(width=max(120, 22 * len(tokens)), height=_height(sub), title=title or f"{score} ({kind})")
     )
 
 
@@ -249,7 +254,7 @@ def paper_view(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
             ),
             tooltip=["score", "layer", "token", alt.Tooltip("value:Q", format=".3f")],
         )
-        .properties(width=90, height=200)
+        .properties(width=90, height=_height(sub))
         .facet(column=alt.Column("score:N", sort=["informative", "upstream", "downstream"], title=None))
         .resolve_scale(color="independent")
         .properties(title=title)

@@ -108,7 +108,12 @@ class Table:
         frame = self.frame.reset_index() if self.index else self.frame
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
         body = "".join(
-            "<tr>" + "".join(f"<td>{self._cell(c, v)}</td>" for c, v in zip(frame.columns, row, strict=True)) + "</tr>"
+            "<tr>"
+            + "".join(
+                f'<td data-label="{html.escape(str(c))}">{self._cell(c, v)}</td>'
+                for c, v in zip(frame.columns, row, strict=True)
+            )
+            + "</tr>"
             for row in frame.itertuples(index=False)
         )
         table = f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
