@@ -34,7 +34,7 @@ import pandas as pd
 from IPython.display import display
 
 from ocr_core.experiments.base import per_model
-from ocr_core.experiments.grafting_localization import localization, localization_table, r_squared
+from ocr_core.experiments.grafting_localization import localization, localization_table, r_squared, variant_of
 from ocr_core.experiments.params import check_params
 from ocr_core.reporting.charts import Figure, scatter_r2
 from ocr_core.reporting.notebooks import setup_notebook
@@ -60,8 +60,7 @@ Table(table[["model", "variant", "kind", "r2", "r2_sd", "n_seeds"]],
       "Table 1. r² per variant and component kind (mean and sd over seeds)", digits=3)
 
 # %%
-if "variant" not in frame:
-    frame["variant"] = "components"  # results of version 1
+frame["variant"] = [variant_of(r) for r in records]  # results of version 1 are per component
 first = frame[frame.seed == frame.seed.min()]
 for number, (variant, what) in enumerate([("points", "Per position x layer (x head), as the paper"),
                                           ("components", "Per component, ours")], start=1):

@@ -121,12 +121,13 @@ def rank_trajectories(
     ]
     params = []
     if seeds:
+        values = sorted(int(s) for s in frame["seed"].unique())
         pick = alt.param(
             name="seed_pick",
             value=-1,
             bind=alt.binding_select(
-                options=[-1, *sorted(int(s) for s in frame["seed"].unique())],
-                labels=["none", *(f"seed {int(s)}" for s in sorted(frame["seed"].unique()))],
+                options=[-1, *values],
+                labels=["none", *(f"seed {s}" for s in values)],
                 name="highlight ",
             ),
         )

@@ -367,16 +367,17 @@ def localization_verdicts(records: Sequence[dict]) -> list[dict]:
     "points" as the paper, or "components") -> per (model, variant, kind): Pearson's r over the points, mean over
     seeds with its interval (`correlation`), and "positive" / "negative" when the interval excludes 0, else
     "no clear correlation"."""
+    from ocr_core.experiments.grafting_localization import VARIANTS, variant_of  # the records' own definitions
+
     rows = []
     for model in dict.fromkeys(r["model"] for r in records):
         mine = [r for r in records if r["model"] == model]
         seeds = sorted({r["seed"] for r in mine})
-        present = dict.fromkeys(r.get("variant", "components") for r in mine)
-        for variant in sorted(present, key=lambda x: x != "points"):  # the paper's variant first
+        present = {variant_of(r) for r in mine}
+        for variant in (v for v in VARIANTS if v in present):  # the paper's variant first
             for kind in dict.fromkeys(r["kind"] for r in mine):
                 per_seed = [
-                    [x for x in mine if (x["seed"], x["kind"], x.get("variant", "components")) == (s, kind, variant)]
-                    for s in seeds
+                    [x for x in mine if (x["seed"], x["kind"], variant_of(x)) == (s, kind, variant)] for s in seeds
                 ]
                 if not all(per_seed):
                     continue
