@@ -92,7 +92,7 @@ def test_tree_rss_counts_child_processes():
 
     from ocr_core.reporting.progress import tree_rss
 
-    alone = tree_rss()
+    alone, anon_alone = tree_rss(), tree_rss(anonymous=True)
     child = subprocess.Popen([sys.executable, "-c", 'x = b"x" * 300_000_000; import time; time.sleep(30)'])
     try:
         for _ in range(100):
@@ -100,6 +100,30 @@ def test_tree_rss_counts_child_processes():
                 break
             time.sleep(0.1)
         assert tree_rss() - alone > 250_000_000
+        assert tree_rss(anonymous=True) - anon_alone > 250_000_000  # no file backs it
+    finally:
+        child.kill()
+
+
+def test_tree_rss_anonymous_leaves_out_mapped_files(tmp_path):
+    """Weights and deltas opened with mmap are resident but file-backed: `anonymous` does not count them."""
+    import subprocess
+    import sys
+    import time
+
+    from ocr_core.reporting.progress import tree_rss
+
+    path = tmp_path / "weights.bin"
+    path.write_bytes(b"w" * 300_000_000)
+    code = f"import mmap; f = open({str(path)!r}, 'rb'); m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)\n"
+    code += "s = sum(m[i] for i in range(0, len(m), 4096)); print('ready', flush=True); import time; time.sleep(30)"
+    before, anon_before = tree_rss(), tree_rss(anonymous=True)
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(0.2)
+        assert tree_rss() - before > 250_000_000
+        assert tree_rss(anonymous=True) - anon_before < 100_000_000
     finally:
         child.kill()
         child.wait()
@@ -193,7 +217,8 @@ def test_a_failing_worker_stops_the_others_at_once(tmp_path, monkeypatch):
 
 def test_a_resumed_build_keeps_the_interrupted_runs_chapters_and_peaks(tmp_path):
     """A build killed mid-way leaves its events without an end: the next build resumes that profile (chapter
-    seconds, peaks, both runs) without printing the old lines again; after an ended build a new profile starts."""
+    seconds, both runs, each with its own peaks) without printing the old lines again; after an ended build a new
+    profile starts."""
     path = tmp_path / "ev.jsonl"
     events.emit_to(path, "build", started=True)
     first = BuildMonitor(path, ["a"], {}, log=lambda _: None)
@@ -208,7 +233,10 @@ def test_a_resumed_build_keeps_the_interrupted_runs_chapters_and_peaks(tmp_path)
     second.poll()
     assert lines == []
     assert second.compute_seconds == {"m1": {"": 600.0}}
-    assert (second.peak_disk, second.peak_rss) == (7e9, 3e9)
-    assert len(profile.runs(events.read(path))) == 2
+    assert (second.peak_disk, second.peak_rss) == (0, 0)  # this run's own, from zero
+    second.peak_disk, second.peak_rss = 5e9, 4e9
+    second._note_peaks()
+    runs = profile.runs(events.read(path))
+    assert [(r["disk_gb"], r["rss_gb"]) for r in runs] == [(7.0, 3.0), (5.0, 4.0)]
     events.emit_to(path, "build", done=True)
     assert profile.interrupted(path) == []

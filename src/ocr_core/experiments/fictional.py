@@ -107,7 +107,10 @@ class FictionalRuns:
     def forget(self) -> None:
         """Drop the finetunes kept in memory (about 0.4 GB each): a later request trains again, or reads the
         disk cache. For a caller whose next requests share nothing with the earlier ones."""
+        from ocr_core.models.memory import release
+
         self._done.clear()
+        release()
 
     def w_f(self) -> FinetuneResult:
         return self._train("W_F", self.data.train_facts, None, structure_eval_sets(self.data))

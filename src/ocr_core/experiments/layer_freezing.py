@@ -25,6 +25,7 @@ from ocr_core.experiments.ocr_verification import (
     hops_to_run,
     resolve_hops,
 )
+from ocr_core.models.memory import release
 from ocr_core.store.results import RunDir
 from ocr_core.training.deltas import Delta
 from ocr_core.training.metrics import ranks
@@ -116,6 +117,7 @@ def run_freezing(
                             )
                         )
                 del delta  # freed before the next variant's is built
+                release()
     return records
 
 

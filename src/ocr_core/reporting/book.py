@@ -235,6 +235,9 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
     expected = profile.load(root / PROFILE)
     saved = {k: os.environ.get(k) for k in ("OCR_CORE_EVENTS", "OCR_CORE_CHAPTER")}
     os.environ["OCR_CORE_EVENTS"] = str(events_path)  # the kernels inherit it
+    # Workers and kernels inherit it too: glibc then keeps two malloc arenas per process instead of up to 8 per
+    # core, so memory freed by one thread is reused by the other instead of held in an arena of its own.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     timings: dict[str, float] = {}
     compute_total: dict[str, float] = {}
     disk = [cache_root(), root / (args.results or "results")]
@@ -265,17 +268,19 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    peak = dict(
-        disk_gb=round(monitor.peak_disk / 1e9, 2),
-        rss_gb=round(monitor.peak_rss / 1e9, 2),  # every process of the build, summed (sampled)
-        largest_process_rss_gb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, 2),
-    )
+    events.emit_to(events_path, "peak", disk=monitor.peak_disk, rss=monitor.peak_rss, anon=monitor.peak_anon)
     where = provenance()
     meta = dict(models=list(args.models), seeds=args.seeds, jobs=args.jobs, commit=where["commit"], cpu=where["cpu"])
     all_events = events.read(events_path)
     rows = profile.summarize(all_events)
     compute = dict(chapters=monitor.compute_seconds, total=compute_total)
-    meta["runs"] = profile.runs(all_events)  # [{started, seconds}]: more than one when the build was resumed
+    meta["runs"] = profile.runs(all_events)  # [{started, seconds, peaks}]: more than one when the build was resumed
+    peak = dict(  # every process of the build, summed (sampled); the largest of the runs'
+        disk_gb=max(r["disk_gb"] for r in meta["runs"]),
+        rss_gb=max(r["rss_gb"] for r in meta["runs"]),
+        anon_gb=max(r["anon_gb"] for r in meta["runs"]),  # of it, memory no file backs (not the mapped weights)
+        largest_process_rss_gb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, 2),
+    )
     profile.write(build / "book_profile.json", rows=rows, chapters=timings, peak=peak, meta=meta, compute=compute)
     events.emit_to(events_path, "build", done=True)  # the next build starts a new profile
     print(

@@ -82,13 +82,19 @@ def interrupted(path: Path) -> list[dict]:
 
 
 def runs(events: Iterable[dict]) -> list[dict]:
-    """Each run of a (possibly resumed) build: when it started and how long it went on (to its last event)."""
+    """Each run of a (possibly resumed) build: when it started, how long it went on (to its last event) and its
+    own peak disk and memory in GB (the largest `peak` event of the run; 0 where it wrote none; `anon_gb`: the
+    memory no file backs, 0 in events written before it was sampled)."""
     out: list[dict] = []
     for e in events:
         if e["kind"] == "build" and e.get("started"):
-            out.append(dict(started=e["t"], seconds=0.0))
+            out.append(dict(started=e["t"], seconds=0.0, disk_gb=0.0, rss_gb=0.0, anon_gb=0.0))
         elif out:
             out[-1]["seconds"] = round(e["t"] - out[-1]["started"], 1)
+            if e["kind"] == "peak":
+                out[-1]["disk_gb"] = max(out[-1]["disk_gb"], round(e.get("disk", 0) / 1e9, 2))
+                out[-1]["rss_gb"] = max(out[-1]["rss_gb"], round(e.get("rss", 0) / 1e9, 2))
+                out[-1]["anon_gb"] = max(out[-1]["anon_gb"], round(e.get("anon", 0) / 1e9, 2))
     return out
 
 

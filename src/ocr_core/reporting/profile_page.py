@@ -66,7 +66,19 @@ def profile_page(profile: dict) -> str:
         f"{html.escape(str(meta.get('cpu', '?')))} (2 cores), {len(meta.get('runs', []))} run(s) (a stopped build "
         f"resumes), wall time {wall:.0f} min in all. Peak disk (cache and results) {peak.get('disk_gb', 0):.1f} GB; "
         f"peak memory of all the build's processes together {peak.get('rss_gb', 0):.1f} GB (largest single process "
-        f"{peak.get('largest_process_rss_gb', 0):.1f} GB).</p>\n"
+        f"{peak.get('largest_process_rss_gb', 0):.1f} GB).{_per_run(meta.get('runs', []))}</p>\n"
     )
     caption = "Table 1. The work behind Figure 1: finetunes trained and reused, steps, evaluation and score passes"
     return facts + bundle["text/html"] + "\n" + Table(table, caption, digits=1)._repr_html_() + "\n"
+
+
+def _per_run(runs: list[dict]) -> str:
+    """One sentence on each run's own peak memory, and how much of it no file backed (where sampled): the
+    weights and deltas mapped from the cache are resident too, but the system can drop them."""
+    if len(runs) < 2 and not any(r.get("anon_gb") for r in runs):
+        return ""
+    parts = [
+        f"{r.get('rss_gb', 0):.1f} GB" + (f" ({r['anon_gb']:.1f} GB not file-backed)" if r.get("anon_gb") else "")
+        for r in runs
+    ]
+    return " Peak memory of each run, in order: " + ", ".join(parts) + "."

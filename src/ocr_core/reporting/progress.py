@@ -34,9 +34,10 @@ def minutes(seconds: float) -> str:
     )
 
 
-def tree_rss(pid: int | None = None) -> int:
+def tree_rss(pid: int | None = None, *, anonymous: bool = False) -> int:
     """Resident memory in bytes of process `pid` (default: this one) and all its descendants (Linux /proc;
-    0 where it cannot be read)."""
+    0 where it cannot be read). `anonymous`: only the memory no file backs (RssAnon: tensors, heaps), without
+    the pages of files mapped for reading (weights and deltas opened from the cache), which the system can drop."""
     import os
 
     root = os.getpid() if pid is None else pid
@@ -48,7 +49,7 @@ def tree_rss(pid: int | None = None) -> int:
             stat = (entry / "stat").read_text()
             fields = stat[stat.rindex(")") + 2 :].split()
             pid_, ppid = int(entry.name), int(fields[1])
-            rss[pid_] = int(fields[21]) * page
+            rss[pid_] = _anonymous(entry) if anonymous else int(fields[21]) * page
             children.setdefault(ppid, []).append(pid_)
         except (OSError, ValueError, IndexError):
             continue
@@ -58,6 +59,14 @@ def tree_rss(pid: int | None = None) -> int:
         total += rss.get(current, 0)
         todo += children.get(current, [])
     return total
+
+
+def _anonymous(proc: Path) -> int:
+    """RssAnon of /proc/<pid>/status, in bytes."""
+    for line in (proc / "status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 class BuildMonitor:
@@ -87,11 +96,12 @@ class BuildMonitor:
         self.index = 0
         self.peak_disk = 0
         self.peak_rss = 0
+        self.peak_anon = 0  # the part of peak_rss's kind that no file backs, at its own peak
         self.workers: dict[str, list[str]] = {}  # compute phase: model -> its chapters not yet finished
         self.worker_chapter: dict[str, tuple[str, float]] = {}  # model -> (chapter, started)
         self.compute_seconds: dict[str, dict[str, float]] = {}  # model -> chapter -> seconds
         self._offset = 0
-        self._noted = (0, 0)  # peaks (disk, rss) last written to the events file
+        self._noted = (0, 0, 0)  # peaks (disk, rss, anon) last written to the events file
         if resume:
             self._resume()
         self._last_line = 0.0
@@ -100,22 +110,20 @@ class BuildMonitor:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _resume(self) -> None:
-        """Take over an interrupted build's chapter seconds and peaks; print only what happens from now on."""
+        """Take over an interrupted build's chapter seconds; print only what happens from now on. The peaks start
+        from zero: each run's are its own (`profile.runs`), and the build's are the largest of its runs'."""
         found = events.read(self.path)
         for e in found:
             if e["kind"] == "chapter" and not e.get("started") and not e.get("skipped"):
                 self.compute_seconds.setdefault(e.get("model", ""), {})[e.get("chapter", "")] = e["seconds"]
-            elif e["kind"] == "peak":
-                self.peak_disk = max(self.peak_disk, e.get("disk", 0))
-                self.peak_rss = max(self.peak_rss, e.get("rss", 0))
-        self._noted = (self.peak_disk, self.peak_rss)
         self._offset = self.path.stat().st_size if self.path.exists() else 0
 
     def _note_peaks(self) -> None:
         """Write the peaks to the events file when one rose by 0.1 GB since last written."""
-        if self.peak_disk - self._noted[0] > 1e8 or self.peak_rss - self._noted[1] > 1e8:
-            self._noted = (self.peak_disk, self.peak_rss)
-            events.emit_to(self.path, "peak", disk=self.peak_disk, rss=self.peak_rss)
+        now = (self.peak_disk, self.peak_rss, self.peak_anon)
+        if any(a - b > 1e8 for a, b in zip(now, self._noted, strict=True)):
+            self._noted = now
+            events.emit_to(self.path, "peak", disk=self.peak_disk, rss=self.peak_rss, anon=self.peak_anon)
 
     def __enter__(self) -> BuildMonitor:
         self._thread.start()
@@ -220,6 +228,7 @@ class BuildMonitor:
 
     def sample_memory(self) -> None:
         self.peak_rss = max(self.peak_rss, tree_rss())
+        self.peak_anon = max(self.peak_anon, tree_rss(anonymous=True))
         self._note_peaks()
 
     def _run(self) -> None:

@@ -19,6 +19,7 @@ from ocr_core import numerics
 from ocr_core.arch.trainable import Trainable
 from ocr_core.data import Dataset, Example
 from ocr_core.data.tokens import check_word_boundaries, encode
+from ocr_core.models.memory import release
 from ocr_core.store import events, faults
 from ocr_core.training.deltas import Delta
 from ocr_core.training.metrics import evaluate
@@ -152,6 +153,8 @@ def finetune(
             for name, p in model.named_parameters():
                 p.requires_grad_(flags[name])
                 p.grad = None
+        del snapshot, optimizer, step  # Adam's moments and the snapshot: about 3x the trained parameters
+        release()
     return result
 
 
