@@ -37,7 +37,7 @@ from ocr_core.experiments.data_ordering import ordering, ordering_table
 from ocr_core.experiments.params import check_params
 from ocr_core.reporting.charts import Figure, rank_trajectories
 from ocr_core.reporting.notebooks import setup_notebook
-from ocr_core.reporting.tables import Table, VerdictBox
+from ocr_core.reporting.tables import Table, VerdictBox, label
 from ocr_core.reporting.verdicts import ordering_verdicts
 
 setup_notebook()
@@ -62,7 +62,7 @@ VerdictBox(lines, title="Verdict: do test names show OCR after each order, and d
 # NBVAL_CHECK_OUTPUT
 cols = ["test_implications.before", "test_implications.after", "test_facts.after",
         "train_facts.after_structure", "train_implications.after_structure", "train_facts.after_ocr"]
-names = {c: c.replace("_", " ").replace(".", ": ") for c in cols}
+names = {c: label(c) for c in cols}
 Table(table[["model", "order", *cols]].rename(columns=names),
       "Table 1. Final mean ranks (mean over seeds): test names before and after the OCR stage, and the train "
       "names' retention after each stage")

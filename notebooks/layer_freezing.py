@@ -41,7 +41,7 @@ from ocr_core.experiments.layer_freezing import freezing, freezing_table
 from ocr_core.experiments.params import check_params
 from ocr_core.reporting.charts import Figure, grouped_bars
 from ocr_core.reporting.notebooks import setup_notebook
-from ocr_core.reporting.tables import Table, VerdictBox
+from ocr_core.reporting.tables import Table, VerdictBox, label
 from ocr_core.reporting.verdicts import freezing_verdicts
 
 setup_notebook()
@@ -58,7 +58,7 @@ if mine:
     _, ablation = per_model(freezing, freezing_table, mine, lr=lr, epochs=epochs, seeds=seeds, split=split,
                             data=data, results=results, embeddings=True)
 cols = [c for c in table.columns if c not in ("variant", "model") and not c.endswith(".sd")]
-names = {c: c.replace(".", ": ") for c in cols}  # "first_hop: fact": the hop keeps its name (yours too)
+names = {c: label(c, spaces=False) for c in cols}  # "first_hop: fact": the hop keeps its name (yours too)
 
 # %%
 # NBVAL_CHECK_OUTPUT

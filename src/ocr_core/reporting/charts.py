@@ -281,3 +281,7 @@ class Figure:
         bundle["text/html"] = f'<figure class="ocr-figure">{bundle.get("text/html", "")}{caption}</figure>'
         bundle["text/plain"] = self.caption
         return bundle
+
+    def html(self) -> str:
+        """The <figure> as HTML, for a page assembled outside a notebook (the rerun page's profile)."""
+        return self._repr_mimebundle_()["text/html"]

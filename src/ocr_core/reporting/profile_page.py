@@ -56,7 +56,6 @@ def profile_page(profile: dict) -> str:
     models = sorted(frame.model.unique())
     pairs = f"; in each group, top to bottom: {', '.join(models)}" if len(models) > 1 else ""
     figure = Figure(chart, f"Figure 1. Where a cold build's compute time goes, per chapter and model{pairs}")
-    bundle = figure._repr_mimebundle_()
     table = frame[["chapter", "model", "finetunes", "steps", "deltas_reused", "evals", "score_passes", "seconds"]]
     table = table.assign(minutes=(table.seconds / 60).round(1)).drop(columns="seconds")
     meta, peak = profile.get("meta", {}), profile.get("peak", {})
@@ -69,7 +68,7 @@ def profile_page(profile: dict) -> str:
         f"{peak.get('largest_process_rss_gb', 0):.1f} GB).{_per_run(meta.get('runs', []))}</p>\n"
     )
     caption = "Table 1. The work behind Figure 1: finetunes trained and reused, steps, evaluation and score passes"
-    return facts + bundle["text/html"] + "\n" + Table(table, caption, digits=1)._repr_html_() + "\n"
+    return facts + figure.html() + "\n" + Table(table, caption, digits=1).html() + "\n"
 
 
 def _per_run(runs: list[dict]) -> str:

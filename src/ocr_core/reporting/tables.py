@@ -119,6 +119,16 @@ class Table:
         table = f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
         return f'<table class="book-table">{_caption(self.caption)}{table}</table>'
 
+    def html(self) -> str:
+        """The table as HTML, for a page assembled outside a notebook."""
+        return self._repr_html_()
+
+
+def label(column: str, *, spaces: bool = True) -> str:
+    """A tidy column name as a reader reads it: "test_implications.after" -> "test implications: after".
+    `spaces=False` keeps the underscores (a hop named by its file, as the user wrote it)."""
+    return (column.replace("_", " ") if spaces else column).replace(".", ": ")
+
 
 class VerdictBox:
     """The verdict box a chapter opens with: one line per verdict, generated from the results (an admonition on
