@@ -26,11 +26,12 @@
 models = ["gemma-3-270m", "smollm2-135m"]
 lr = None
 epochs = None
-seeds = [0, 1, 2]
+seeds = [0, 1, 2, 3, 4]
 split = 0.75
 results = "results"
 data = None  # your own hop files (.csv/.json, README "Your own facts") instead of the built-in hops
 ablation_models = ["gemma-3-270m", "smollm2-135m"]  # also run with the embeddings and final norm trained
+ablation_seeds = None  # None: the first three of seeds
 
 # %%
 import pandas as pd
@@ -39,15 +40,16 @@ from IPython.display import display
 from ocr_core.experiments.base import per_model
 from ocr_core.experiments.layer_freezing import freezing, freezing_table
 from ocr_core.experiments.params import check_params
+from ocr_core.experiments.settings import seeds_for_ablation
 from ocr_core.reporting.charts import Figure, grouped_bars
 from ocr_core.reporting.notebooks import setup_notebook
 from ocr_core.reporting.tables import Table, VerdictBox, label
 from ocr_core.reporting.verdicts import freezing_verdicts
 
 setup_notebook()
-models, lr, epochs, seeds, split, results, data, ablation_models = check_params(
+models, lr, epochs, seeds, split, results, data, ablation_models, ablation_seeds = check_params(
     models=models, lr=lr, epochs=epochs, seeds=seeds, split=split, results=results, data=data,
-    ablation_models=ablation_models,
+    ablation_models=ablation_models, ablation_seeds=ablation_seeds,
 )
 records, table = per_model(freezing, freezing_table, models, lr=lr, epochs=epochs, seeds=seeds, split=split,
                            data=data, results=results)
@@ -55,8 +57,9 @@ verdicts = freezing_verdicts(records)
 mine = [m for m in models if m in ablation_models]
 ablation = None
 if mine:
-    _, ablation = per_model(freezing, freezing_table, mine, lr=lr, epochs=epochs, seeds=seeds, split=split,
-                            data=data, results=results, embeddings=True)
+    _, ablation = per_model(freezing, freezing_table, mine, lr=lr, epochs=epochs,
+                            seeds=seeds_for_ablation(seeds, ablation_seeds), split=split, data=data, results=results,
+                            embeddings=True)
 cols = [c for c in table.columns if c not in ("variant", "model") and not c.endswith(".sd")]
 names = {c: label(c, spaces=False) for c in cols}  # "first_hop: fact": the hop keeps its name (yours too)
 

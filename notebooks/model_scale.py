@@ -24,7 +24,7 @@
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]  # read from their OCR-verification chapter's finished results
 paper_models = None  # None: every paper model in ocr_core.models.presets.PAPER_MODELS (rows filled from result files)
-seeds = [0, 1, 2]
+seeds = None  # None: each experiment's own seeds (5 for verification, freezing and scores; 3 for the rest)
 results = "results"
 
 # %%

@@ -27,10 +27,11 @@
 models = ["gemma-3-270m", "smollm2-135m"]
 lr = None  # None: each model's recommended learning rate (ocr_core.models.loading)
 epochs = None
-seeds = [0, 1, 2]
+seeds = [0, 1, 2, 3, 4]
 results = "results"
 data = None  # your own hop files (.csv/.json, README "Your own facts") instead of the built-in hops
 ablation_models = ["gemma-3-270m", "smollm2-135m"]  # also run with the embeddings and final norm trained
+ablation_seeds = None  # None: the first three of seeds
 
 # %%
 import pandas as pd
@@ -38,22 +39,24 @@ from IPython.display import display
 
 from ocr_core.experiments.ocr_verification import summarize_ocr, verify
 from ocr_core.experiments.params import check_params
+from ocr_core.experiments.settings import seeds_for_ablation
 from ocr_core.reporting.charts import Figure, rank_trajectories
 from ocr_core.reporting.notebooks import setup_notebook
 from ocr_core.reporting.tables import Table, VerdictBox
 from ocr_core.reporting.verdicts import verification_verdicts
 
 setup_notebook()
-models, lr, epochs, seeds, results, data, ablation_models = check_params(
-    models=models, lr=lr, epochs=epochs, seeds=seeds, results=results, data=data, ablation_models=ablation_models
+models, lr, epochs, seeds, results, data, ablation_models, ablation_seeds = check_params(
+    models=models, lr=lr, epochs=epochs, seeds=seeds, results=results, data=data, ablation_models=ablation_models,
+    ablation_seeds=ablation_seeds,
 )
 records = [r for m in models for r in verify(m, lr=lr, epochs=epochs, seeds=seeds, data=data, results=results,
                                              progress=False).records()]
 frame = pd.DataFrame(records).drop(columns=["ranks"])
 summary = pd.DataFrame(summarize_ocr(records))
 ablation_records = [r for m in models if m in ablation_models
-                    for r in verify(m, lr=lr, epochs=epochs, seeds=seeds, data=data, results=results,
-                                    embeddings=True, progress=False).records()]
+                    for r in verify(m, lr=lr, epochs=epochs, seeds=seeds_for_ablation(seeds, ablation_seeds), data=data,
+                                    results=results, embeddings=True, progress=False).records()]
 ablation = [pd.DataFrame(summarize_ocr([r for r in ablation_records if r["model"] == m]))
             for m in dict.fromkeys(r["model"] for r in ablation_records)]
 

@@ -26,7 +26,7 @@
 
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]
-seeds = [0, 1, 2]
+seeds = None  # None: each experiment's own seeds (5 for verification, freezing and scores; 3 for the rest)
 results = "results"
 paper = "book/data/paper_numbers.json"
 

@@ -5,6 +5,7 @@ interval covers what it should."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ocr_core.reporting import verdicts as v
@@ -244,3 +245,65 @@ def test_the_interval_resamples_seeds_too():
     """Items identical within each seed, seeds far apart: all the spread is between seeds."""
     spread = v.bootstrap([[0.0] * 5, [10.0] * 5, [20.0] * 5])
     assert spread.mean == 10.0 and spread.low < 5.0 and spread.high > 15.0
+
+
+def test_seed_share_needs_a_majority_beyond_chance():
+    """Only a statement that holds in every one of 5 seeds holds (P(5 of 5 | a coin) = 1/32 < 5%); 4 of 5 is not
+    enough, nor is 1 of 1; 0 of 5 does not hold. The bounds are the exact one-sided 95% ones."""
+    assert v.seed_share([True] * 5)["verdict"] == "holds"
+    assert v.seed_share([True] * 4 + [False])["verdict"] == v.NO_EFFECT
+    assert v.seed_share([True])["verdict"] == v.NO_EFFECT
+    assert v.seed_share([False] * 5)["verdict"] == "does not hold"
+    assert v.seed_share([True] + [False] * 4)["verdict"] == v.NO_EFFECT
+    assert v.seed_share([True] * 5)["low"] == round(0.05 ** (1 / 5), 2)  # 0.55: the exact one-sided bound
+    low, high = v.clopper_pearson(3, 5)  # the textbook two-sided 95% interval of 3 of 5
+    assert (round(low, 3), round(high, 3)) == (0.147, 0.947)
+
+
+def _score_table(seed: int, informative_peak: tuple[int, int]) -> pd.DataFrame:
+    """A synthetic score table over 8 layers and 4 slots (subject[-2], subject[-1], is, speaks): zero except one
+    peak of each score; the first-hop informative peak at `informative_peak` (layer, slot)."""
+    tokens = ["0:subject[-2]", "1:subject[-1]", "2:is", "3:speaks"]
+    rows = []
+    peaks = {
+        ("first_hop", "informative"): informative_peak,
+        ("first_hop", "downstream"): (2, 3),
+        ("second_hop", "upstream"): (7, 1),
+        ("second_hop", "informative"): (1, 3),
+    }
+    for hop in ("first_hop", "second_hop"):
+        for score in ("informative", "upstream", "downstream"):
+            for kind in ("mlp", "head"):
+                for layer in range(8):
+                    for slot, token in enumerate(tokens):
+                        value = 1.0 if kind == "mlp" and peaks.get((hop, score)) == (layer, slot) else 0.01 * slot
+                        rows.append(
+                            dict(
+                                model="m",
+                                hop=hop,
+                                seed=seed,
+                                score=score,
+                                kind=kind,
+                                layer=layer,
+                                slot=slot,
+                                token=token,
+                                value=value,
+                            )
+                        )
+    return pd.DataFrame(rows)
+
+
+def test_fig5_statements_check_every_seed():
+    """First-hop informative on the subject's last token in every seed holds; the second-hop upstream peak in the
+    last layer (past 3/4 of 8) holds in none; a peak on the subject in 3 of 5 seeds is no clear effect."""
+    from ocr_core.reporting.claims import fig5_statements
+
+    rows = {(r["hop"], r["score"]): r for r in fig5_statements("m", {s: _score_table(s, (2, 1)) for s in range(5)})}
+    assert rows[("first_hop", "informative")]["verdict"] == "holds"
+    assert rows[("first_hop", "informative")]["peaks"] == ["L2 subject[-1]"] * 5
+    assert rows[("second_hop", "upstream")]["verdict"] == "does not hold"  # layer 7 of 8
+    assert rows[("first_hop", "downstream")]["verdict"] == "holds"  # layer 2, last token
+    assert rows[("second_hop", "informative")]["verdict"] == "holds"
+    mixed = {s: _score_table(s, (2, 1) if s < 3 else (2, 2)) for s in range(5)}  # "is" is not the subject
+    rows = {(r["hop"], r["score"]): r for r in fig5_statements("m", mixed)}
+    assert (rows[("first_hop", "informative")]["k"], rows[("first_hop", "informative")]["verdict"]) == (3, v.NO_EFFECT)

@@ -191,7 +191,13 @@ def _subcommand(sub, name: str, help: str, func, options: tuple[str, ...]) -> ar
             help="train or freeze the input embedding and output layer (default: the model's recommended)",
         )
     if "seeds" in options:
-        p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+        p.add_argument(
+            "--seeds",
+            type=int,
+            nargs="+",
+            default=None,
+            help="default: 5 seeds for verification, freezing and scores, 3 for the other experiments",
+        )
     if "seed" in options:
         p.add_argument("--seed", type=int, default=0)
     if "counterfactuals" in options:

@@ -8,12 +8,13 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 
 from ocr_core.arch.trainable import Trainable
 from ocr_core.data import Dataset, Example
 from ocr_core.errors import UserError
-from ocr_core.experiments.settings import Settings
+from ocr_core.experiments.settings import SEEDS, Settings
 from ocr_core.models.loading import load_model
 from ocr_core.models.placement import lost_update_fraction, of_model, resolve
 from ocr_core.store import events
@@ -155,6 +156,35 @@ def per_model(fn, table_fn, models: Sequence[str], **kwargs):
         records += mine
         tables.append(pd.DataFrame(table_fn(mine)).assign(model=model))
     return records, pd.concat(tables, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class SeedRuns:
+    """Finished result folders (`ocr_core.store.io.RunDir`), one per group of seeds, read as one run: `records()`
+    concatenates them in seed order; `path` is the model's folder that holds them."""
+
+    runs: tuple[RunDir, ...]
+
+    @property
+    def path(self) -> Path:
+        return self.runs[0].path.parent
+
+    @property
+    def done(self) -> bool:
+        return all(run.done for run in self.runs)
+
+    def records(self) -> list[dict]:
+        return [r for run in self.runs for r in run.records()]
+
+
+def seed_groups(seeds: Sequence[int]) -> list[tuple[int, ...]]:
+    """How a one-run-for-all-seeds experiment caches `seeds`: seeds that begin with SEEDS keep those as one run
+    (the key their three-seed run always had) and run every further seed on its own, so that adding seeds
+    never re-runs the first three; any other list is one run, as before."""
+    seeds = tuple(seeds)
+    if len(seeds) > len(SEEDS) and seeds[: len(SEEDS)] == SEEDS:
+        return [SEEDS, *((s,) for s in seeds[len(SEEDS) :])]
+    return [seeds]
 
 
 def run_cached(

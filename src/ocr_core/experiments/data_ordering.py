@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from ocr_core.data import fictional
 from ocr_core.experiments.base import Settings, final_mean_sd, run_cached
 from ocr_core.experiments.fictional import FictionalRuns
+from ocr_core.experiments.settings import resolve_seeds
 from ocr_core.training.deltas import Delta
 from ocr_core.training.finetune import FinetuneResult
 
@@ -119,12 +120,13 @@ def ordering(
     epochs=None,
     batch_size=None,
     embeddings=None,
-    seeds=(0, 1, 2),
+    seeds: Sequence[int] | None = None,
     orders=ORDERS,
     results="results",
     force=False,
     progress=True,
 ):
+    seeds = resolve_seeds(seeds, EXPERIMENT)
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings, fictional=True)
     config = dict(**settings.kwargs(), seeds=list(seeds), orders=list(orders))
     return run_cached(

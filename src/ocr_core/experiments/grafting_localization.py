@@ -18,6 +18,7 @@ import numpy as np
 from ocr_core.data import fictional
 from ocr_core.experiments.base import Settings, mean_sd, run_cached
 from ocr_core.experiments.fictional import FictionalRuns
+from ocr_core.experiments.settings import resolve_seeds
 from ocr_core.scoring.scores import component_totals, extractive_scores, score_table, template
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
@@ -153,12 +154,13 @@ def localization(
     epochs=None,
     batch_size=None,
     embeddings=None,
-    seeds=(0, 1, 2),
+    seeds: Sequence[int] | None = None,
     n_counterfactuals=10,
     results="results",
     force=False,
     progress=True,
 ):
+    seeds = resolve_seeds(seeds, EXPERIMENT)
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings, fictional=True)
     config = dict(**settings.kwargs(), seeds=list(seeds), n_counterfactuals=n_counterfactuals)
     return run_cached(

@@ -18,6 +18,7 @@ from ocr_core.data.datasets import FIRST_HOP_IMPLICATION, SECOND_HOP_IMPLICATION
 from ocr_core.data.tables import DEFAULT_POOL, city_pool
 from ocr_core.experiments.base import Settings, run_cached
 from ocr_core.experiments.ocr_verification import finetune_facts
+from ocr_core.experiments.settings import resolve_seeds
 from ocr_core.training.metrics import ranks
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
@@ -143,7 +144,7 @@ def robustness(
     epochs=None,
     batch_size=None,
     embeddings=None,
-    seeds=(0, 1, 2),
+    seeds: Sequence[int] | None = None,
     hops: Sequence[str] = HOPS,
     results="results",
     force=False,
@@ -151,6 +152,7 @@ def robustness(
 ):
     """Run (or reuse) the robustness experiment for one model, at the OCR-verification settings (its finetunes
     are the verification's: cached deltas are reused)."""
+    seeds = resolve_seeds(seeds, EXPERIMENT)
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings)
     config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops))
     return run_cached(

@@ -16,7 +16,7 @@ from pathlib import Path
 from ocr_core.arch.families import num_layers
 from ocr_core.arch.trainable import Trainable
 from ocr_core.data.userdata import HopFile
-from ocr_core.experiments.base import Settings, mean_sd, run_cached, train_on
+from ocr_core.experiments.base import SeedRuns, Settings, mean_sd, run_cached, seed_groups, train_on
 from ocr_core.experiments.ocr_verification import (
     HOPS,
     data_config,
@@ -25,6 +25,7 @@ from ocr_core.experiments.ocr_verification import (
     hops_to_run,
     resolve_hops,
 )
+from ocr_core.experiments.settings import resolve_seeds
 from ocr_core.models.memory import release
 from ocr_core.store.results import RunDir
 from ocr_core.training.deltas import Delta
@@ -145,36 +146,42 @@ def freezing(
     epochs=None,
     batch_size=None,
     embeddings=None,
-    seeds=(0, 1, 2),
+    seeds: Sequence[int] | None = None,
     hops: Sequence[str] | None = None,
     data: str | Path | Sequence[str | Path] | None = None,
     split: float = 0.75,
     results="results",
     force=False,
     progress=True,
-) -> RunDir:
+) -> RunDir | SeedRuns:
     """Run (or reuse) layer freezing for one model: the built-in `hops` (default: both, or none when `data` is
     given) and the user's hop files `data`, checked before the model loads."""
+    seeds = resolve_seeds(seeds, EXPERIMENT)
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings)
     hops, files = resolve_hops(hops, data)
-    config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops), split=split, **data_config(files))
-    return run_cached(
-        EXPERIMENT,
-        model_name,
-        config,
-        lambda m, t: run_freezing(
-            m,
-            t,
-            model_name=model_name,
-            settings=settings,
-            seeds=seeds,
-            hops=hops,
-            files=files,
-            split=split,
-            progress=progress,
-        ),
-        module=__name__,
-        results=results,
-        force=force,
-        progress=progress,
-    )
+    runs = []
+    for group in seed_groups(seeds):  # seeds beyond the first three: a run each (adding seeds re-runs nothing)
+        config = dict(**settings.kwargs(), seeds=list(group), hops=list(hops), split=split, **data_config(files))
+        runs.append(
+            run_cached(
+                EXPERIMENT,
+                model_name,
+                config,
+                lambda m, t, group=group: run_freezing(
+                    m,
+                    t,
+                    model_name=model_name,
+                    settings=settings,
+                    seeds=group,
+                    hops=hops,
+                    files=files,
+                    split=split,
+                    progress=progress,
+                ),
+                module=__name__,
+                results=results,
+                force=force,
+                progress=progress,
+            )
+        )
+    return runs[0] if len(runs) == 1 else SeedRuns(tuple(runs))

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ocr_core.data import HopDataset, first_hop, second_hop
 from ocr_core.data.userdata import HopFile, HopFileError, check_tokens, load_hop_files
-from ocr_core.experiments.base import Settings, run_cached, train_on
+from ocr_core.experiments.base import SeedRuns, Settings, run_cached, seed_groups, train_on
+from ocr_core.experiments.settings import resolve_seeds
 from ocr_core.store.results import RunDir
 from ocr_core.training.finetune import FinetuneResult
 
@@ -183,29 +184,42 @@ def verify(
     epochs: int | None = None,
     batch_size: int | None = None,
     embeddings: bool | None = None,
-    seeds: Sequence[int] = (0, 1, 2),
+    seeds: Sequence[int] | None = None,
     hops: Sequence[str] | None = None,
     data: str | Path | Sequence[str | Path] | None = None,
     results: str | Path = "results",
     force: bool = False,
     progress: bool = True,
-) -> RunDir:
+) -> RunDir | SeedRuns:
     """Run (or reuse) the OCR verification for one model and write `records.json` under `results`.
 
     hops: built-in hops (default: both, or none when `data` is given); data: the user's hop files
     (`ocr_core.data.userdata`), checked before the model loads (and against its tokenizer before training)."""
+    seeds = resolve_seeds(seeds, EXPERIMENT)
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings)
     hops, files = resolve_hops(hops, data)
-    config = dict(**settings.kwargs(), seeds=list(seeds), hops=list(hops), **data_config(files))
-    return run_cached(
-        EXPERIMENT,
-        model_name,
-        config,
-        lambda m, t: run_ocr_verification(
-            m, t, model_name=model_name, seeds=seeds, hops=hops, files=files, progress=progress, **settings.kwargs()
-        ),
-        module=__name__,
-        results=results,
-        force=force,
-        progress=progress,
-    )
+    runs = []
+    for group in seed_groups(seeds):  # seeds beyond the first three: a run each (adding seeds re-runs nothing)
+        config = dict(**settings.kwargs(), seeds=list(group), hops=list(hops), **data_config(files))
+        runs.append(
+            run_cached(
+                EXPERIMENT,
+                model_name,
+                config,
+                lambda m, t, group=group: run_ocr_verification(
+                    m,
+                    t,
+                    model_name=model_name,
+                    seeds=group,
+                    hops=hops,
+                    files=files,
+                    progress=progress,
+                    **settings.kwargs(),
+                ),
+                module=__name__,
+                results=results,
+                force=force,
+                progress=progress,
+            )
+        )
+    return runs[0] if len(runs) == 1 else SeedRuns(tuple(runs))

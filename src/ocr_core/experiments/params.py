@@ -122,7 +122,15 @@ RULES: dict[str, tuple[str, Convert]] = {
     "models": (f"a model name or a list of them: {_MODELS}", _many(_model)),
     "ablation_models": (f"a list of model names ({_MODELS}), possibly empty", _many(_model, empty=True)),
     "paper_models": ("a list of model names, or None (every paper model)", _optional(_many(_text, empty=True))),
-    "seeds": (f"seeds: integers >= 0 ({_LIST} [0, 1, 2])", _many(_SEED)),
+    "seeds": (
+        f"seeds: integers >= 0 ({_LIST} [0, 1, 2]), or None (each experiment's default: 5 for verification, "
+        "freezing and scores, 3 for the rest)",
+        _optional(_many(_SEED)),
+    ),
+    "ablation_seeds": (
+        f"seeds: integers >= 0 ({_LIST} [0, 1, 2]), or None (the first three of `seeds`)",
+        _optional(_many(_SEED)),
+    ),
     "seed": ("a seed: an integer >= 0", _SEED),
     "lr": ("a learning rate: a number > 0 (default: the model's recommended)", _optional(_LR)),
     "ocr_lr": ("a learning rate: a number > 0 (default: the model's recommended)", _optional(_LR)),

@@ -24,7 +24,6 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -36,11 +35,11 @@ from ocr_core.data.datasets import (
     SECOND_HOP_IMPLICATION,
 )
 from ocr_core.data.tables import DEFAULT_POOL
-from ocr_core.experiments.base import Settings, final_mean_sd, run_cached
+from ocr_core.experiments.base import SeedRuns, Settings, final_mean_sd, run_cached
 from ocr_core.experiments.data_ordering import ORDERS, order_records
 from ocr_core.experiments.fictional import FictionalRuns, structure_eval_sets
+from ocr_core.experiments.settings import resolve_seeds
 from ocr_core.scoring.scores import extractive_scores, peak, score_table, template
-from ocr_core.store.results import RunDir
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
 VERSION = 2  # 2: the structure stage's retention ranked at its ends only; scores for the first seed only;
@@ -235,25 +234,6 @@ def score_peaks(records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@dataclass(frozen=True)
-class SeedRuns:
-    """One finished result folder per seed (`ocr_core.store.io.RunDir`), read as one run: `records()` concatenates
-    them in seed order; `path` is the model's folder that holds them."""
-
-    runs: tuple[RunDir, ...]
-
-    @property
-    def path(self) -> Path:
-        return self.runs[0].path.parent
-
-    @property
-    def done(self) -> bool:
-        return all(run.done for run in self.runs)
-
-    def records(self) -> list[dict]:
-        return [r for run in self.runs for r in run.records()]
-
-
 def installation(
     model_name: str,
     *,
@@ -263,7 +243,7 @@ def installation(
     embeddings=None,
     ocr_lr=None,
     ocr_epochs=None,
-    seeds=(0, 1, 2),
+    seeds: Sequence[int] | None = None,
     hops=HOPS,
     orders=ORDERS,
     results="results",
@@ -275,6 +255,7 @@ def installation(
     (`ocr_lr`, `ocr_epochs`; defaults as in `verify`). Each seed is its own cached run, so an interrupted
     sweep over seeds resumes at the first unfinished seed. Extractive scores are computed for the first seed only
     (the chapter reads no other: they cost as much as a structure stage)."""
+    seeds = resolve_seeds(seeds, EXPERIMENT)
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings, fictional=True)
     ocr_settings = Settings.for_model(model_name, ocr_lr, ocr_epochs, batch_size, embeddings)
     runs = []

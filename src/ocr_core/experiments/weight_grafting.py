@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from ocr_core.data import fictional
 from ocr_core.experiments.base import Settings, mean_sd, run_cached
 from ocr_core.experiments.fictional import FictionalRuns
+from ocr_core.experiments.settings import resolve_seeds
 from ocr_core.training.metrics import ranks
 
 # Bump when a change alters this experiment's records (ocr_core.store.keys); the key lock test asks.
@@ -84,11 +85,12 @@ def grafting(
     epochs=None,
     batch_size=None,
     embeddings=None,
-    seeds=(0, 1, 2),
+    seeds: Sequence[int] | None = None,
     results="results",
     force=False,
     progress=True,
 ):
+    seeds = resolve_seeds(seeds, EXPERIMENT)
     settings = Settings.for_model(model_name, lr, epochs, batch_size, embeddings, fictional=True)
     config = dict(**settings.kwargs(), seeds=list(seeds))
     return run_cached(

@@ -8,7 +8,7 @@ Reads results only (`summary.read_records`): a missing one raises MissingResultE
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -17,6 +17,7 @@ from ocr_core.experiments.extractive_scores import scores, summarize_scores
 from ocr_core.experiments.grafting_localization import localization
 from ocr_core.experiments.layer_freezing import freezing
 from ocr_core.experiments.ocr_verification import verify
+from ocr_core.experiments.settings import resolve_seeds
 from ocr_core.experiments.weight_grafting import grafting
 from ocr_core.reporting import verdicts as v
 from ocr_core.reporting.summary import read_records
@@ -45,8 +46,8 @@ def _row(experiment: str, claim: str, paper: str, model: str, ours: str, verdict
     return dict(experiment=experiment, claim=claim, paper=paper, model=model, ours=ours, verdict=verdict, basis=basis)
 
 
-def _basis(seeds: Sequence[int], items: str = "20 items") -> str:
-    return f"95% interval, {len(seeds)} seeds x {items}"
+def _basis(seeds: Sequence[int] | None, experiment: str, items: str = "20 items") -> str:
+    return f"95% interval, {len(resolve_seeds(seeds, experiment))} seeds x {items}"
 
 
 def verification_claims(model: str, paper: dict, seeds, results) -> list[dict]:
@@ -64,7 +65,7 @@ def verification_claims(model: str, paper: dict, seeds, results) -> list[dict]:
                 model,
                 ours,
                 REPRODUCES if r["verdict"] == v.OCR else f"{DOES_NOT} ({r['verdict']})",
-                _basis(seeds),
+                _basis(seeds, "ocr_verification"),
             )
         )
     return rows
@@ -86,7 +87,7 @@ def freezing_claims(model: str, paper: dict, seeds, results) -> list[dict]:
                 model,
                 f"{r['none']} -> {r['frozen']} (change {r['change']})",
                 r["verdict"],
-                _basis(seeds),
+                _basis(seeds, "layer_freezing"),
             )
         )
     return rows
@@ -107,7 +108,7 @@ def grafting_claims(model: str, paper: dict, seeds, results) -> list[dict]:
                 model,
                 f"graft {r['graft']}; vs without: {without}; vs control: {r['graft - control']}",
                 r["verdict"],
-                _basis(seeds, "80 items"),
+                _basis(seeds, "weight_grafting", "80 items"),
             )
         )
     return rows
@@ -127,7 +128,7 @@ def ordering_claims(model: str, paper: dict, seeds, results) -> list[dict]:
             f"facts first {after['facts_first']}, implications first {after['implications_first']}, "
             f"none {after['none']}",
             verdict["verdict"],
-            _basis(seeds),
+            _basis(seeds, "data_ordering"),
         )
     ]
 
@@ -150,39 +151,59 @@ def localization_claims(model: str, paper: dict, seeds, results) -> list[dict]:
                 model,
                 f"r = {r['r']}",
                 REPRODUCES if r["verdict"] == "positive" else f"{DOES_NOT} ({r['verdict']})",
-                f"95% interval, {len(seeds)} seeds x {r['points']} points",
+                f"95% interval, {len(resolve_seeds(seeds, 'grafting_localization'))} seeds x {r['points']} points",
             )
         )
     return rows
 
 
-def fig5_claims(model: str, results, seed: int = 0) -> list[dict]:
-    table = pd.DataFrame(read_records(scores, model, seed=seed, results=results))
-    summary = summarize_scores(table)
+def fig5_statements(model: str, tables: Mapping[int, pd.DataFrame]) -> list[dict]:
+    """Each Fig. 5 statement (FIG5_CLAIMS) checked on each seed's score table of `model` ({seed: the records of
+    `extractive_scores.scores` as a frame}): per seed, whether the MLP score's peak cell sits where the statement
+    puts it (`verdicts.peak_verdict`), then `verdicts.seed_share` over the seeds. Rows: model, hop, score,
+    statement, depth, peaks ("L<layer> <token>", per seed), verdict, k, n, low, high."""
     rows = []
-    for (hop, score), claim in FIG5_CLAIMS.items():
-        sub = table[table.hop == hop]
-        depth = int(sub.layer.max()) + 1
-        last_token = sub.loc[sub.slot.idxmax(), "token"]
-        p = summary[(summary.model == model) & (summary.hop == hop) & (summary.score == score)]
-        p = p[p.kind == "mlp"].iloc[0]
-        where = "subject" if "subject" in claim else "last"
+    summaries = {seed: summarize_scores(table) for seed, table in tables.items()}
+    for (hop, score), statement in FIG5_CLAIMS.items():
+        where = "subject" if "subject" in statement else "last"
+        holds, peaks, depth = [], [], 0
+        for seed, table in tables.items():
+            sub = table[table.hop == hop]
+            depth = int(sub.layer.max()) + 1
+            last_token = sub.loc[sub.slot.idxmax(), "token"]
+            summary = summaries[seed]
+            p = summary[(summary.hop == hop) & (summary.score == score) & (summary.kind == "mlp")].iloc[0]
+            holds.append(v.peak_verdict(p["layer"], p["token"], depth, where, last_token) == "holds")
+            peaks.append(f"L{p['layer']} {p['token'].split(':', 1)[-1]}")
+        rows.append(
+            dict(model=model, hop=hop, score=score, statement=statement, depth=depth, peaks=peaks) | v.seed_share(holds)
+        )
+    return rows
+
+
+def fig5_claims(model: str, results, seeds: Sequence[int] | None = None) -> list[dict]:
+    seeds = resolve_seeds(seeds, "extractive_scores")
+    tables = {s: pd.DataFrame(read_records(scores, model, seed=s, results=results)) for s in seeds}
+    rows = []
+    for r in fig5_statements(model, tables):
+        verdict = {"holds": REPRODUCES, "does not hold": DOES_NOT}.get(r["verdict"], f"{DOES_NOT} ({r['verdict']})")
         rows.append(
             _row(
                 "Extractive scores (Fig. 5)",
-                claim,
+                r["statement"],
                 "early-middle layers of 32",
                 model,
-                f"MLP layer {p['layer']} of {depth}, token '{p['token']}'",
-                REPRODUCES if v.peak_verdict(p["layer"], p["token"], depth, where, last_token) == "holds" else DOES_NOT,
-                "1 seed, peak cell (no interval)",
+                f"where the paper puts it in {r['k']} of {r['n']} seeds (MLP peaks of {r['depth']} layers: "
+                f"{', '.join(r['peaks'])})",
+                verdict,
+                f"{r['n']} seeds, peak cell per seed; one-sided 95% bounds of the share [{r['low']}, {r['high']}]",
             )
         )
     return rows
 
 
-def paper_claims(paper: dict, models: Sequence[str], *, seeds=(0, 1, 2), results="results") -> pd.DataFrame:
-    """Every claim for every model (module docstring)."""
+def paper_claims(paper: dict, models: Sequence[str], *, seeds=None, results="results") -> pd.DataFrame:
+    """Every claim for every model (module docstring); `seeds` None: each experiment's own default seeds."""
     rows = []
     for model in models:
         rows += verification_claims(model, paper, seeds, results)
@@ -190,7 +211,7 @@ def paper_claims(paper: dict, models: Sequence[str], *, seeds=(0, 1, 2), results
         rows += grafting_claims(model, paper, seeds, results)
         rows += ordering_claims(model, paper, seeds, results)
         rows += localization_claims(model, paper, seeds, results)
-        rows += fig5_claims(model, results, seed=seeds[0])
+        rows += fig5_claims(model, results, seeds)
     return pd.DataFrame(rows)
 
 
@@ -200,7 +221,7 @@ def verdict_counts(claims: pd.DataFrame) -> pd.DataFrame:
     return claims.assign(verdict=word).groupby(["model", "verdict"]).size().unstack(fill_value=0)
 
 
-def installation_rows(models: Sequence[str], *, seeds=(0, 1, 2), results="results") -> list[dict]:
+def installation_rows(models: Sequence[str], *, seeds=None, results="results") -> list[dict]:
     """Structure installation verdicts (beyond the paper) for `models`, read only."""
     from ocr_core.experiments.structure_installation import installation
 

@@ -17,12 +17,15 @@ from ocr_core.models.presets import EMBEDDED, PAPER_MODELS, ModelSpec
 from ocr_core.store.io import safe_name
 
 
-def verify_command(spec: ModelSpec, seeds: Sequence[int] = (0, 1, 2), results: str | Path = "results") -> str:
+def verify_command(spec: ModelSpec, seeds: Sequence[int] | None = None, results: str | Path = "results") -> str:
     """The command that produces `spec`'s OCR-verification results at its recommended settings (on a GPU for the
     paper's models)."""
     from ocr_core.experiments.registry import get
+    from ocr_core.experiments.settings import resolve_seeds
 
-    return get("ocr_verification").command(spec.name, dict(seeds=list(seeds)), results)
+    return get("ocr_verification").command(
+        spec.name, dict(seeds=list(resolve_seeds(seeds, "ocr_verification"))), results
+    )
 
 
 def finished_verification(model: str, results: str | Path = "results") -> list[dict]:
@@ -45,7 +48,7 @@ def finetune_peak_gib(spec: ModelSpec) -> float | None:
 
 
 def scale_rows(
-    models: Sequence[str] = (*EMBEDDED, *PAPER_MODELS), *, seeds: Sequence[int] = (0, 1, 2), results="results"
+    models: Sequence[str] = (*EMBEDDED, *PAPER_MODELS), *, seeds: Sequence[int] | None = None, results="results"
 ) -> list[dict]:
     """One row per model: size, planned finetuning memory, and (where measured) fact and implication ranks
     after finetuning on facts, per hop; `command` says how to fill a row without results."""
@@ -58,7 +61,7 @@ def scale_rows(
         spec = model_spec(name)
         if spec.kind != "hub":  # embedded (and tiny) models: their chapter's results, read only
             with read_only():
-                records = verify(name, seeds=list(seeds), results=results, progress=False).records()
+                records = verify(name, seeds=seeds, results=results, progress=False).records()
         else:
             records = finished_verification(name, results)
         row = dict(

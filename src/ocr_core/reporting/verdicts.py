@@ -12,6 +12,10 @@ fixed here, before any result is read:
   is "no clear effect"; one above 0 is "rose".
 - **Contrast** (`contrast`): a is *lower* than b when the interval of a - b lies below 0, *higher* when above,
   else "no clear difference".
+- **Share of seeds** (`seed_share`), for a statement checked once per seed (where a score peaks): it "holds"
+  when it holds in a majority of seeds beyond chance, i.e. the exact (Clopper-Pearson) one-sided 95% lower bound
+  of its share of seeds is above 1/2; "does not hold" when the one-sided 95% upper bound is below 1/2; else "no
+  clear effect". With 5 seeds only 5 of 5 holds and only 0 of 5 does not.
 - **Ordering** (`ordering`), the paper's prediction: after facts first the test names' implication rank is
   lower than after implications first *and* lower than with no structure stage; both contrasts must hold for
   "reproduces", otherwise "does not reproduce".
@@ -400,3 +404,36 @@ def peak_verdict(layer: int, token: str, depth: int, where: str, last_token: str
     subject = token.split(":", 1)[-1] in ("subject[-1]", "subject[-2]")
     on = subject if where == "subject" else token == last_token
     return "holds" if early and on else "does not hold"
+
+
+def _binomial_cdf(k: int, n: int, p: float) -> float:
+    from math import comb
+
+    return sum(comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1))
+
+
+def clopper_pearson(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """The exact two-sided interval of a binomial share k / n (bisection on the binomial tail; no scipy)."""
+    alpha = (1 - level) / 2
+
+    def solve(f, target: float) -> float:  # f rises with p on [0, 1]
+        lo, hi = 0.0, 1.0
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if f(mid) < target else (lo, mid)
+        return (lo + hi) / 2
+
+    low = 0.0 if k == 0 else solve(lambda p: 1 - _binomial_cdf(k - 1, n, p), alpha)
+    high = 1.0 if k == n else solve(lambda p: 1 - _binomial_cdf(k, n, p), 1 - alpha)
+    return low, high
+
+
+def seed_share(holds: Sequence[bool]) -> dict:
+    """A statement checked once per seed (module docstring): {verdict, k, n, low, high}, where [low, high] holds
+    the one-sided 95% bounds of the share of seeds (together a two-sided 90% interval)."""
+    n, k = len(holds), sum(bool(h) for h in holds)
+    if not n:
+        raise ValueError("seed_share needs at least one seed")
+    low, high = clopper_pearson(k, n, level=1 - 2 * (1 - LEVEL))
+    verdict = "holds" if low > 0.5 else "does not hold" if high < 0.5 else NO_EFFECT
+    return dict(verdict=verdict, k=k, n=n, low=round(low, 2), high=round(high, 2))
