@@ -83,6 +83,9 @@ def test_compute_phase_lines_and_eta_follow_each_worker(monkeypatch, tmp_path):
     assert [line.split(" | ")[1] for line in lines] == ["a computed for m1 in 10:00", "a computed for m2 in 1:00"]
     assert "ETA ~10:" in monitor.eta()  # m1's chapter b: 600 s, + 20 s
     assert monitor.compute_seconds == {"m1": {"a": 600.0}, "m2": {"a": 60.0}}
+    events.emit("chapter", 30.0, model="m2", started=False)  # computed again (a seed added): both were work
+    monitor.poll()
+    assert monitor.compute_seconds["m2"] == {"a": 90.0}
 
 
 def test_tree_rss_counts_child_processes():

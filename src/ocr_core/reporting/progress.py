@@ -115,7 +115,7 @@ class BuildMonitor:
         found = events.read(self.path)
         for e in found:
             if e["kind"] == "chapter" and not e.get("started") and not e.get("skipped"):
-                self.compute_seconds.setdefault(e.get("model", ""), {})[e.get("chapter", "")] = e["seconds"]
+                self._add_seconds(e.get("model", ""), e.get("chapter", ""), e["seconds"])
         self._offset = self.path.stat().st_size if self.path.exists() else 0
 
     def _note_peaks(self) -> None:
@@ -182,6 +182,11 @@ class BuildMonitor:
         elapsed = minutes(self._last_line - self.started)
         self.log(f"{self._prefix(event)} | {text} | {elapsed} elapsed | {self.eta()}")
 
+    def _add_seconds(self, model: str, chapter: str, seconds: float) -> None:
+        """A chapter computed again (its notebook changed, a seed added) adds its seconds: both were work."""
+        per = self.compute_seconds.setdefault(model, {})
+        per[chapter] = per.get(chapter, 0.0) + seconds
+
     def _chapter_event(self, event: dict) -> None:
         """A compute worker started or finished a chapter."""
         model, chapter = event.get("model", ""), event.get("chapter", "")
@@ -193,7 +198,7 @@ class BuildMonitor:
         if event.get("skipped"):
             self.line(f"{chapter} for {model}: still computed, nothing to do", event)
             return
-        self.compute_seconds.setdefault(model, {})[chapter] = event["seconds"]
+        self._add_seconds(model, chapter, event["seconds"])
         self.line(f"{chapter} computed for {model} in {minutes(event['seconds'])}", event)
 
     def poll(self) -> None:
