@@ -12,11 +12,11 @@
 # ---
 
 # %% [markdown]
-# # Grafting localization: W_{F,I} changes the components that later do the OCR
+# # Grafting localization: does implication training change the components that later do the OCR?
 #
-# The **informative** score of the implication-training delta W_{F,I} on the train names' implications (at
-# base + W_F), against the **downstream** score of test-name OCR (finetuning the test names' facts at
-# base + W_F + W_{F,I}) on the test names' implications, in two variants. *Points*, as the paper computes it:
+# The **informative** score of the implication-training delta $W_{F,I}$ on the train names' implications (at
+# base + $W_F$), against the **downstream** score of test-name OCR (finetuning the test names' facts at
+# base + $W_F$ + $W_{F,I}$) on the test names' implications, in two variants. *Points*, as the paper computes it:
 # one point per template position x layer (x head), each score averaged over the items, the informative score
 # over the first 20 train implications. *Components*, ours: one point per MLP or attention head, each score
 # summed over positions, the informative score over all 80 train implications.
@@ -52,7 +52,7 @@ verdicts = localization_verdicts(records)
 # NBVAL_CHECK_OUTPUT
 VerdictBox([(f"{v['model']}, {v['kind']}, {v['variant']}: r = {v['r']} over {v['points']} points", v["verdict"])
             for v in verdicts],
-           title="Verdict: do the components W_{F,I} changes most carry the later OCR? (positive r, 95% intervals)")
+           title="Verdict: do the components W_FI changes most carry the later OCR? (positive r, 95% intervals)")
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -70,7 +70,7 @@ for number, (variant, what) in enumerate([("points", "Per position x layer (x he
         charts.append(scatter_r2(sub, x="informative_WFI", y="downstream_ocr", color="kind", r2=r2,
                                  title=f"{m}, seed {sub.seed.iloc[0]}"))
     if charts:
-        display(Figure(alt.vconcat(*charts), f"Figure {number}. {what}: the informative score of W_{{F,I}} (x) "
+        display(Figure(alt.vconcat(*charts), f"Figure {number}. {what}: the informative score of W_FI (x) "
                                              "against the downstream score of test-name OCR (y), first seed; r² in "
                                              "each panel's title"))
 

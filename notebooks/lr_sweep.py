@@ -15,14 +15,14 @@
 # # Choosing the learning rate: do facts survive the implication phase?
 #
 # The paper's 3e-6 is for 7B models. Data ordering and weight grafting need a two-phase finetune on the
-# fictional relations: facts F of the train names (W_F), then their implications on top (W_{F,I}). Both
+# fictional relations: facts F of the train names ($W_F$), then their implications on top ($W_{F,I}$). Both
 # phases must work *and* the facts must survive the second phase, or facts-first ordering and grafting
 # are confounded by forgetting. The book's two-phase rule, fixed before any OCR result of these experiments was
 # read: **each phase trains until its own items are learned** (mean rank of the set it trains on at most 0.5
 # after an epoch), at most `max_epochs` epochs; the learning rate is the one at which both phases learn their
 # items and the facts survive the implication phase best (`choose_lr`). For each learning rate, training the
-# blocks only (the book's default): the epochs each phase took, the train facts' rank after W_F, the train
-# implications' rank after W_{F,I}, and what is left of the facts after W_{F,I}. Seed 0, 80 train names.
+# blocks only (the book's default): the epochs each phase took, the train facts' rank after $W_F$, the train
+# implications' rank after $W_{F,I}$, and what is left of the facts after $W_{F,I}$. Seed 0, 80 train names.
 
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]
@@ -65,7 +65,7 @@ frame = frame.join(ends, on=["model", "lr"])
 frame["step"] = frame["epoch"] + (frame["phase"] == "W_FI") * frame["offset"]
 Figure(rank_trajectories(frame.assign(lr=frame["lr"].map("lr {:g}".format)), x="step", color="eval_set",
                          column="lr", row="model", chance=9.5),
-       "Figure 1. W_F until the facts are learned, then W_{F,I} on top: train facts and implications after each "
+       "Figure 1. W_F until the facts are learned, then W_FI on top: train facts and implications after each "
        "epoch, counted across both phases (seed 0; dashed: chance)")
 
 # %% [markdown]

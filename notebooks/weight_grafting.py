@@ -14,11 +14,11 @@
 # %% [markdown]
 # # Weight grafting: is what implication training learned a reusable structure?
 #
-# W_F: facts F of the train names. W_{F,I}: their implications, trained on top of W_F. W_{F'}: a
-# *different* assignment of names to cities (counterfactual facts F'), from base. W_I: the implications of
-# F trained from base (control). The graft base + W_{F'} + W_{F,I} never saw F' and its implications
-# together; if W_{F,I} installed an extraction structure rather than memorized answers, it predicts the
-# implications of F'. Retention rows: base + W_F and base + W_F + W_{F,I} on the facts F.
+# $W_F$: facts F of the train names. $W_{F,I}$: their implications, trained on top of $W_F$. $W_{F'}$: a
+# *different* assignment of names to cities (counterfactual facts F'), from base. $W_I$: the implications of
+# F trained from base (control). The graft base + $W_{F'}$ + $W_{F,I}$ never saw F' and its implications
+# together; if $W_{F,I}$ installed an extraction structure rather than memorized answers, it predicts the
+# implications of F'. Retention rows: base + $W_F$ and base + $W_F$ + $W_{F,I}$ on the facts F.
 
 # %% tags=["parameters"]
 models = ["gemma-3-270m", "smollm2-135m"]
@@ -48,7 +48,7 @@ verdicts = grafting_verdicts(records)
 WITHOUT = "graft - base+W_F'"
 VerdictBox([(f"{v['model']}: the graft on the F' implications {v['graft']}, against base + W_F' {v[WITHOUT]}, "
              f"against the control {v['graft - control']}", v["verdict"]) for v in verdicts],
-           title="Verdict: does grafting W_{F,I} predict the implications of new facts? (95% intervals)")
+           title="Verdict: does grafting W_FI predict the implications of new facts? (95% intervals)")
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -67,10 +67,10 @@ Figure(grouped_bars(long, x="eval_set", color="weights", row="model"),
 # %% [markdown]
 # ## Method and reading
 #
-# The paper's claim (rule in *Methods*, "Verdicts"): with W_{F,I} grafted, the implications of F' rank lower
-# than on base + W_{F'} alone *and* lower than with the control graft W_I, paired over seeds and the 80 train
+# The paper's claim (rule in *Methods*, "Verdicts"): with $W_{F,I}$ grafted, the implications of F' rank lower
+# than on base + $W_{F'}$ alone *and* lower than with the control graft $W_I$, paired over seeds and the 80 train
 # names. The paper's own numbers are on the comparison page. Check the retention column of Table 1 too: if
-# base + W_F + W_{F,I} no longer knows F, W_{F,I} partly overwrote the facts instead of learning to extract them.
+# base + $W_F$ + $W_{F,I}$ no longer knows F, $W_{F,I}$ partly overwrote the facts instead of learning to extract them.
 
 # %%
 # NBVAL_CHECK_OUTPUT

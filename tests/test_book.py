@@ -199,12 +199,19 @@ LAYOUT = """() => {
     const cap = f && f.querySelector('figcaption'); return !cap || !cap.textContent.startsWith('Figure '); }).length;
   const tables = [...article.querySelectorAll('table.book-table, table.claims-table, table.claims-counts')];
   const untitled = tables.filter(t => !t.caption || !t.caption.textContent.startsWith('Table ')).length;
+  // a result table fits its column without scrolling sideways (printed output and code may scroll)
+  const cramped = tables.filter(t => t.getBoundingClientRect().width > t.parentElement.clientWidth + 1)
+    .map(t => (t.caption ? t.caption.textContent : '').slice(0, 40));
   const shown = (el) => !el.closest('details:not([open])') && el.offsetHeight > 0
     && (!el.checkVisibility || el.checkVisibility());
   const code = [...article.querySelectorAll('.cell_input')].filter(shown).length;
   return {overflow: article.scrollWidth - article.clientWidth, wide: wide.slice(0, 5), charts: charts.length,
-          uncaptioned, tables: tables.length, untitled, code, text: article.innerText};
+          uncaptioned, tables: tables.length, untitled, cramped, code, text: article.innerText};
 }"""
+
+
+# Waits until MathJax has typeset the page (typeset maths is wider than its TeX source).
+MATHS_TYPESET = "() => (window.MathJax && MathJax.startup && MathJax.startup.promise) ? MathJax.startup.promise : null"
 
 
 # Chapters whose committed execution predates the current notebook source (they await the full cold re-run of
@@ -261,6 +268,7 @@ def page_problems(built_book) -> dict[str, list[str]]:
                         found.append(f"{where}: {rendered} of {charts} charts rendered")
                     failed = [t for t in page.locator(".ocr-chart").all_inner_texts() if t.startswith("chart ")]
                     found += [f"{where}: {t}" for t in failed]
+                page.evaluate(MATHS_TYPESET)
                 page.wait_for_timeout(300)  # charts laid out
                 page.screenshot(path=str(shots / f"{name}_{width}.png"), full_page=True)
                 seen = page.evaluate(LAYOUT)
@@ -268,6 +276,8 @@ def page_problems(built_book) -> dict[str, list[str]]:
                     found.append(f"{where}: wider than the column by {seen['overflow']} px: {seen['wide']}")
                 if seen["uncaptioned"]:
                     found.append(f"{where}: {seen['uncaptioned']} of {seen['charts']} charts without a caption")
+                if seen["cramped"]:
+                    found.append(f"{where}: tables wider than their column: {seen['cramped']}")
                 if seen["untitled"]:
                     found.append(f"{where}: {seen['untitled']} of {seen['tables']} tables without a caption")
                 if seen["code"]:

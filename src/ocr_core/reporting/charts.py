@@ -180,7 +180,8 @@ def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: 
             color=alt.Color("value:Q", scale=alt.Scale(scheme="redblue", domainMid=0, reverse=True), title=score),
             tooltip=["layer", "position", alt.Tooltip("value:Q", format=".3f")],
         )
-        .properties(width=max(120, 22 * len(tokens)), height=_height(sub), title=title or f"{score} ({kind})")
+        # 16 px a position: the widest template (14 positions) with its axis and legend fits a 390 px phone
+        .properties(width=max(100, 16 * len(tokens)), height=_height(sub), title=title or f"{score} ({kind})")
     )
 
 
@@ -199,7 +200,7 @@ def grouped_bars(
     frame = frame.assign(lo=frame[y] - frame[sd], hi=frame[y] + frame[sd])
     colors = list(dict.fromkeys(frame[color]))
     base = alt.Chart().encode(
-        x=alt.X(f"{color}:N", title=None, sort=colors, axis=alt.Axis(labels=False, ticks=False)),
+        x=alt.X(f"{color}:N", title=None, sort=colors, axis=alt.Axis(labelAngle=-40, ticks=False)),
         color=alt.Color(f"{color}:N", title=color, sort=colors, legend=alt.Legend(orient="bottom")),
     )
     tooltip = [c for c in (row, x, color) if c] + [
@@ -251,7 +252,10 @@ def paper_view(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
             x=alt.X("position:N", sort=["subject", "last"], title=None, axis=alt.Axis(labelAngle=0)),
             y=alt.Y("layer:O", sort="descending"),
             color=alt.Color(
-                "value:Q", scale=alt.Scale(scheme="redblue", domainMid=0, reverse=True), title="score", legend=None
+                "value:Q",
+                scale=alt.Scale(scheme="redblue", domainMid=0, reverse=True),
+                title=None,
+                legend=alt.Legend(orient="bottom", direction="horizontal", gradientLength=80, tickCount=3),
             ),
             tooltip=["score", "layer", "token", alt.Tooltip("value:Q", format=".3f")],
         )

@@ -106,7 +106,7 @@ class Table:
 
     def _repr_html_(self) -> str:
         frame = self.frame.reset_index() if self.index else self.frame
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+        head = "".join(f"<th>{_breakable(str(c))}</th>" for c in frame.columns)
         body = "".join(
             "<tr>"
             + "".join(
@@ -122,6 +122,12 @@ class Table:
     def html(self) -> str:
         """The table as HTML, for a page assembled outside a notebook."""
         return self._repr_html_()
+
+
+def _breakable(name: str) -> str:
+    """A column name that may wrap after its dots and underscores ("second_hop.implication.after" has no space
+    to wrap at, and a table of such names is wider than the column)."""
+    return html.escape(name).replace(".", ".<wbr>").replace("_", "_<wbr>")
 
 
 def label(column: str, *, spaces: bool = True) -> str:
