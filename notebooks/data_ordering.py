@@ -50,7 +50,7 @@ found = {m: ordering_verdicts([r for r in records if r["model"] == m]) for m in 
 # NBVAL_CHECK_OUTPUT
 lines = []
 for m, f in found.items():
-    lines += [(f"{m}, {r['order'].replace('_', ' ')}: test implications {r['before']:.2f} -> {r['after']}",
+    lines += [(f"{m}, {r['order'].replace('_', ' ')}: test implications {r['before']:.2f} → {r['after']}",
                r["verdict"]) for r in f["orders"]]
     if f["ordering"]:
         lines.append((f"{m}: facts first ends below implications first and below no structure stage",

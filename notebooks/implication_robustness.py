@@ -48,7 +48,7 @@ prompts = pd.DataFrame(records).drop_duplicates(["hop", "template"])[["hop", "te
 
 # %%
 # NBVAL_CHECK_OUTPUT
-VerdictBox([(f"{r.model}, {r.hop.replace('_', ' ')}, {r.template}: {r.before:.2f} -> {r.after}", r.verdict)
+VerdictBox([(f"{r.model}, {r.hop.replace('_', ' ')}, {r.template}: {r.before:.2f} → {r.after}", r.verdict)
             for r in table.itertuples()], title="Verdict per template (OCR against the untrained model, 95% intervals)")
 
 # %% [markdown]
@@ -58,7 +58,7 @@ VerdictBox([(f"{r.model}, {r.hop.replace('_', ' ')}, {r.template}: {r.before:.2f
 Table(prompts, "Table 1. The implication templates")
 
 # %% [markdown]
-# ## Verdict per template
+# ## Ranks per template
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -71,15 +71,18 @@ frame = pd.DataFrame(records)
 long = pd.concat([frame.assign(when="untrained", rank=frame.before),
                   frame.assign(when="facts trained", rank=frame.after)])
 long["panel"] = long.model + " · " + long.hop
-Figure(alt.Chart(long).mark_point(filled=True, size=60).encode(
+points = alt.Chart().mark_point(filled=True, size=60).encode(
     y=alt.Y("template:N", title=None, sort=list(dict.fromkeys(frame.template))),
     x=alt.X("mean(rank):Q", scale=alt.Scale(domain=[0, 19]), title="implication rank (mean over seeds; 0 = best)"),
     color=alt.Color("when:N", sort=["untrained", "facts trained"], legend=alt.Legend(orient="bottom")),
     tooltip=["model", "hop", "template", "when", alt.Tooltip("mean(rank):Q", format=".2f")],
-).properties(width=240, height=alt.Step(18)).facet(
+)
+chance = alt.Chart().mark_rule(strokeDash=[4, 4], color="gray").encode(x=alt.datum(9.5))
+Figure(alt.layer(points, chance, data=long).properties(width=240, height=alt.Step(18)).facet(
     facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(long.panel))), columns=2
 ).resolve_scale(y="independent"),
-       "Figure 1. Implication rank per template before and after the facts are trained (mean over seeds)")
+       "Figure 1. Implication rank per template before and after the facts are trained (mean over seeds; dashed: "
+       "chance; the axis spans every rank)")
 
 # %% [markdown]
 # **Reading.** Where the original template shows OCR and its paraphrases do too, the effect belongs to the

@@ -66,7 +66,7 @@ names = {c: label(c, spaces=False) for c in cols}  # "first_hop: fact": the hop 
 # %%
 # NBVAL_CHECK_OUTPUT
 VerdictBox([(f"{v['model']}, {v['hop'].replace('_', ' ')}, {v['variant'].replace('_', ' ')}: implications "
-             f"{v['none']} (none) -> {v['frozen']}", v["verdict"]) for v in verdicts],
+             f"{v['none']} (none) → {v['frozen']}", v["verdict"]) for v in verdicts],
            title="Verdict: does freezing or reverting the predicted layers hurt the implication? (95% intervals)")
 
 # %%

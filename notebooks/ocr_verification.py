@@ -62,7 +62,7 @@ ablation = [pd.DataFrame(summarize_ocr([r for r in ablation_records if r["model"
 
 # %%
 # NBVAL_CHECK_OUTPUT
-VerdictBox([(f"{v['model']}, {v['hop'].replace('_', ' ')}: implication rank {v['before']:.2f} -> {v['after']}",
+VerdictBox([(f"{v['model']}, {v['hop'].replace('_', ' ')}: implication rank {v['before']:.2f} → {v['after']}",
              v["verdict"]) for v in verification_verdicts(records)],
            title="Verdict: does training the facts lower the implication rank below chance? (95% intervals)")
 

@@ -54,7 +54,7 @@ def verification_claims(model: str, paper: dict, seeds, results) -> list[dict]:
     rows = []
     cells = paper["ocr_verification"]["rows"]
     for r in v.verification_verdicts(read_records(verify, model, seeds=seeds, results=results)):
-        ours = f"{r['before']:.2f} -> {r['after']} (change {r['change']})"
+        ours = f"{r['before']:.2f} → {r['after']} (change {r['change']})"
         hop = r["hop"].replace("_", "-")
         rows.append(
             _row(
@@ -83,9 +83,9 @@ def freezing_claims(model: str, paper: dict, seeds, results) -> list[dict]:
             _row(
                 "Layer freezing",
                 FREEZING_CLAIMS[key],
-                f"implication rank {none:.2f} -> {frozen:.2f}",
+                f"implication rank {none:.2f} → {frozen:.2f}",
                 model,
-                f"{r['none']} -> {r['frozen']} (change {r['change']})",
+                f"{r['none']} → {r['frozen']} (change {r['change']})",
                 r["verdict"],
                 _basis(seeds, "layer_freezing"),
             )
