@@ -169,6 +169,7 @@ def test_book_computes_each_model_in_its_own_worker_with_the_same_results(tmp_pa
     for model in ("tiny-llama", "tiny-olmo"):
         assert f"ocr_verification for {model}: still computed" in again
     assert "computed for" not in again
+    assert again.count("up to date (nothing it reads changed)") == 2  # and no page is executed again
     chapter = "ocr_verification.ipynb"
     two, one = (json.loads((tmp_path / f"chapters{t}" / chapter).read_text()) for t in ("2", "1"))
     assert checked_outputs(two) == checked_outputs(one) != []
@@ -243,3 +244,32 @@ def test_a_resumed_build_keeps_the_interrupted_runs_chapters_and_peaks(tmp_path)
     assert [(r["disk_gb"], r["rss_gb"]) for r in runs] == [(7.0, 3.0), (5.0, 4.0)]
     events.emit_to(path, "build", done=True)
     assert profile.interrupted(path) == []
+
+
+def test_a_page_is_up_to_date_until_something_it_reads_changes(tmp_path):
+    """A warm rebuild executes no page; a changed notebook, result or parameter executes it again."""
+    from ocr_core.reporting import book
+
+    root = tmp_path
+    (root / "notebooks").mkdir()
+    (root / "notebooks" / "ch.py").write_text("x = 1\n")
+    run = root / "results" / "exp" / "m" / "abc"
+    run.mkdir(parents=True)
+    (run / "records.json").write_text("[1]")
+    out = root / "book" / "chapters" / "ch.ipynb"
+    out.parent.mkdir(parents=True)
+    out.write_text("{}")
+    used = ["results/exp/m/abc"]
+    package = book._package_digest(root)
+    manifest = book._page_manifest(root, out)
+    manifest.parent.mkdir(parents=True)
+    fingerprint = book._page_fingerprint(root, "ch", ["m"], {}, used, package)
+    manifest.write_text(json.dumps(dict(fingerprint=fingerprint, page=str(out), results=used)))
+    assert book._page_current(root, "ch", ["m"], {}, out, package)
+    assert not book._page_current(root, "ch", ["m", "n"], {}, out, package)  # another model
+    assert not book._page_current(root, "ch", ["m"], {}, out, package + "x")  # the package changed
+    (run / "records.json").write_text("[2]")  # the result was computed again
+    assert not book._page_current(root, "ch", ["m"], {}, out, package)
+    (run / "records.json").write_text("[1]")
+    (root / "notebooks" / "ch.py").write_text("x = 2\n")
+    assert not book._page_current(root, "ch", ["m"], {}, out, package)

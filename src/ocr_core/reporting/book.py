@@ -6,7 +6,7 @@
 
 Notebook sources are jupytext `py:percent` files in notebooks/; the executed notebooks go to book/chapters/,
 where _toc.yml reads them. Experiments cache their results (results/) and finetuned deltas, so a second
-build only re-renders. The delta cache is pruned to its limit after each chapter (`ocr_core.training.cache`).
+build only re-renders, and only the pages whose inputs changed (`_page_current`; `--force`: every page). The delta cache is pruned to its limit after each chapter (`ocr_core.training.cache`).
 
 With several models and `--jobs 2` (the default), the experiment chapters are first computed in one worker
 process per model, one thread each (on 2 cores two 1-thread processes finish more finetunes than one 2-thread
@@ -182,6 +182,53 @@ def _still_computed(manifest: Path, fingerprint: str, root: Path) -> bool:
     return info.get("fingerprint") == fingerprint and bool(paths) and all((root / p / "DONE").exists() for p in paths)
 
 
+def _package_digest(root: Path) -> str:
+    """What every executed page depends on beyond its notebook and results: the package's code and data files
+    and the book's data files (the paper's numbers), not the build profile, which each build rewrites."""
+    import hashlib
+
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    files += sorted(p for p in (root / "book" / "data").glob("*") if p.is_file() and p.name != PROFILE.name)
+    for p in files:
+        h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _page_fingerprint(root: Path, name: str, models: list[str], extra: dict, used: list[str], package: str) -> str:
+    """An executed page's inputs: its notebook source and parameters (`_chapter_fingerprint`), the package
+    (`_package_digest`) and the records of every result it read (their content: a recomputed result differs)."""
+    import hashlib
+
+    h = hashlib.sha256(_chapter_fingerprint(root, name, models, extra).encode() + package.encode())
+    for path in sorted(set(used)):
+        records = root / path / "records.json"
+        h.update(path.encode() + b"\0" + (records.read_bytes() if records.exists() else b"missing"))
+    return h.hexdigest()[:16]
+
+
+def _page_manifest(root: Path, out: Path) -> Path:
+    """Where the manifest of executed page `out` is kept: one folder per output folder (a build into
+    another `--chapters` folder has its own)."""
+    import hashlib
+
+    folder = hashlib.sha256(str(out.parent.resolve()).encode()).hexdigest()[:12]
+    return root / "_build" / "pages" / folder / f"{out.stem}.json"
+
+
+def _page_current(root: Path, name: str, models: list[str], extra: dict, out: Path, package: str) -> bool:
+    """Whether executed page `out` is up to date: executed by a build whose manifest holds the fingerprint its
+    inputs have now. A warm rebuild then executes nothing; any change to a notebook, the package, the book's
+    data or a result it read executes the page again."""
+    manifest = _page_manifest(root, out)
+    if not out.exists() or not manifest.exists():
+        return False
+    info = json.loads(manifest.read_text())
+    fresh = _page_fingerprint(root, name, models, extra, info.get("results", []), package)
+    return info.get("fingerprint") == fresh and info.get("page") == str(out)
+
+
 def _run_worker(names: list[str], root: Path, args: argparse.Namespace) -> None:
     """One compute worker: each chapter of `names` for `args.models` (one model), into `args.chapters`, with a
     manifest per chapter (its fingerprint and the results it used) so a rebuild skips what is still computed."""
@@ -252,12 +299,28 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
                 compute_total = compute_in_workers(experiments, root, args)
                 monitor.poll()
                 monitor.compute_done()
+            package = _package_digest(root)
             for i, name in enumerate(names):
                 monitor.chapter(i)
                 os.environ["OCR_CORE_CHAPTER"] = name
-                print(f"[book] {i + 1}/{len(names)} {name} ({', '.join(args.models)}) | {monitor.eta()}", flush=True)
                 extra = {k: v for k, v in (("results", args.results), ("seeds", args.seeds)) if v is not None}
+                out = (args.chapters or root / "book" / "chapters") / f"{name}.ipynb"
+                if not getattr(args, "force", False) and _page_current(root, name, args.models, extra, out, package):
+                    print(f"[book] {i + 1}/{len(names)} {name}: up to date (nothing it reads changed)", flush=True)
+                    timings[name] = 0.0
+                    continue
+                print(f"[book] {i + 1}/{len(names)} {name} ({', '.join(args.models)}) | {monitor.eta()}", flush=True)
+                page_started = time.time()
                 timings[name] = execute(name, root, args.models, extra, args.chapters)
+                used = [
+                    e["path"]
+                    for e in events.read(events_path)
+                    if e["kind"] == "result" and e.get("chapter") == name and "path" in e and e["t"] >= page_started
+                ]
+                fingerprint = _page_fingerprint(root, name, args.models, extra, used, package)
+                manifest = _page_manifest(root, out)
+                manifest.parent.mkdir(parents=True, exist_ok=True)
+                manifest.write_text(json.dumps(dict(fingerprint=fingerprint, page=str(out), results=sorted(set(used)))))
                 enforce_limit()
                 faults.point("chapter")
                 elapsed = minutes(time.perf_counter() - started)
@@ -301,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapters", type=Path, default=None, help="where executed notebooks go (book/chapters)")
     parser.add_argument(
         "--jobs", type=int, choices=(1, 2), default=2, help="compute workers (one per model; 1: one process)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="execute every page, even those whose inputs did not change"
     )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # see compute_in_workers
     args = parser.parse_args(argv)
