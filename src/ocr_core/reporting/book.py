@@ -6,7 +6,8 @@
 
 Notebook sources are jupytext `py:percent` files in notebooks/; the executed notebooks go to book/chapters/,
 where _toc.yml reads them. Experiments cache their results (results/) and finetuned deltas, so a second
-build only re-renders, and only the pages whose inputs changed (`_page_current`; `--force`: every page). The delta cache is pruned to its limit after each chapter (`ocr_core.training.cache`).
+build only re-renders, and only the pages whose inputs changed (`_page_current`; `--force`: every page).
+The delta cache is pruned to its limit after each chapter (`ocr_core.training.cache`).
 
 With several models and `--jobs 2` (the default), the experiment chapters are first computed in one worker
 process per model, one thread each (on 2 cores two 1-thread processes finish more finetunes than one 2-thread
