@@ -71,7 +71,8 @@ long = measured.melt(
 )
 long["hop"] = long.hop.str.split(".").str[0]
 points = alt.Chart(long).mark_point(size=90, filled=True).encode(
-    x=alt.X("params_b:Q", scale=alt.Scale(type="log"), title="parameters (billions, log)"),
+    x=alt.X("params_b:Q", scale=alt.Scale(type="log"), title="parameters (billions, log)",
+            axis=alt.Axis(values=[0.1, 0.2, 0.5, 1, 2, 5, 10], labelOverlap=True)),
     y=alt.Y("implication rank:Q", scale=alt.Scale(domain=[0, 12]), title="implication rank after facts"),
     color=alt.Color("hop:N", legend=alt.Legend(orient="bottom")),
     shape="hop:N",
