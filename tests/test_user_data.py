@@ -329,7 +329,7 @@ def _execute(name: str, folder: Path, **parameters) -> Path:
     "name, parameters",
     [
         ("ocr_verification", dict(seeds=0)),
-        ("extractive_scores", dict(n_counterfactuals=2)),
+        ("extractive_scores", dict(n_counterfactuals=2, seeds=0)),
         ("layer_freezing", dict(seeds=0)),
     ],
 )
