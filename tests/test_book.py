@@ -395,7 +395,10 @@ def test_profile_page_reads_its_numbers_from_the_profile():
         meta=dict(
             commit="0123456789abcdef",
             cpu="AMD EPYC",
-            runs=[dict(started=0, seconds=1800, rss_gb=7.94), dict(seconds=600, rss_gb=6.12, anon_gb=4.31)],
+            runs=[
+                dict(started=0, seconds=1800, rss_gb=7.94, peak="running maximum"),
+                dict(seconds=600, rss_gb=6.12, anon_gb=4.31, peak="this run"),
+            ],
         ),
         peak=dict(disk_gb=18.26, rss_gb=7.94, largest_process_rss_gb=4.4),
         work=work,
@@ -403,6 +406,8 @@ def test_profile_page_reads_its_numbers_from_the_profile():
     page = profile_page(profile)
     assert "2 run(s)" in page and "wall time 40 min" in page and "18.3 GB" in page and "7.9 GB" in page
     assert "<code>0123456789ab</code>" in page and "Figure 1." in page and "Table 1." in page
-    assert "each run, in order: 7.9 GB, 6.1 GB (4.3 GB not file-backed)." in page
+    assert (
+        "each run, in order: 7.9 GB (the running maximum of the runs so far), 6.1 GB (4.3 GB not file-backed)." in page
+    )
     assert '"minutes">15.5</td>' in page and '"minutes">25.5</td>' in page  # (600 + 300 + 30) / 60, (1200 + 330) / 60
     assert "No profile" in profile_page({})

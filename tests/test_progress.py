@@ -240,8 +240,12 @@ def test_a_resumed_build_keeps_the_interrupted_runs_chapters_and_peaks(tmp_path)
     assert (second.peak_disk, second.peak_rss) == (0, 0)  # this run's own, from zero
     second.peak_disk, second.peak_rss = 5e9, 4e9
     second._note_peaks()
+    events.emit_to(path, "peak", disk=9e9, rss=8e9)  # an older build's event: the running maximum, no anon
     runs = profile.runs(events.read(path))
-    assert [(r["disk_gb"], r["rss_gb"]) for r in runs] == [(7.0, 3.0), (5.0, 4.0)]
+    assert [(r["disk_gb"], r["rss_gb"], r["peak"]) for r in runs] == [
+        (7.0, 3.0, "this run"),
+        (9.0, 8.0, "running maximum"),
+    ]
     events.emit_to(path, "build", done=True)
     assert profile.interrupted(path) == []
 

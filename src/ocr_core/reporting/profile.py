@@ -83,18 +83,22 @@ def interrupted(path: Path) -> list[dict]:
 
 def runs(events: Iterable[dict]) -> list[dict]:
     """Each run of a (possibly resumed) build: when it started, how long it went on (to its last event) and its
-    own peak disk and memory in GB (the largest `peak` event of the run; 0 where it wrote none; `anon_gb`: the
-    memory no file backs, 0 in events written before it was sampled)."""
+    own peak disk and memory in GB (the largest `peak` event of the run; `anon_gb`: the memory no file backs).
+    Builds before per-run peaks carried the running maximum over earlier runs into each run's events; such a
+    run says `peak="running maximum"` instead of `peak="this run"`."""
     out: list[dict] = []
     for e in events:
         if e["kind"] == "build" and e.get("started"):
-            out.append(dict(started=e["t"], seconds=0.0, disk_gb=0.0, rss_gb=0.0, anon_gb=0.0))
+            out.append(dict(started=e["t"], seconds=0.0, disk_gb=0.0, rss_gb=0.0, anon_gb=0.0, peak="this run"))
         elif out:
-            out[-1]["seconds"] = round(e["t"] - out[-1]["started"], 1)
+            run = out[-1]
+            run["seconds"] = round(e["t"] - run["started"], 1)
             if e["kind"] == "peak":
-                out[-1]["disk_gb"] = max(out[-1]["disk_gb"], round(e.get("disk", 0) / 1e9, 2))
-                out[-1]["rss_gb"] = max(out[-1]["rss_gb"], round(e.get("rss", 0) / 1e9, 2))
-                out[-1]["anon_gb"] = max(out[-1]["anon_gb"], round(e.get("anon", 0) / 1e9, 2))
+                if "anon" not in e:
+                    run["peak"] = "running maximum"
+                run["disk_gb"] = max(run["disk_gb"], round(e.get("disk", 0) / 1e9, 2))
+                run["rss_gb"] = max(run["rss_gb"], round(e.get("rss", 0) / 1e9, 2))
+                run["anon_gb"] = max(run["anon_gb"], round(e.get("anon", 0) / 1e9, 2))
     return out
 
 

@@ -72,12 +72,16 @@ def profile_page(profile: dict) -> str:
 
 
 def _per_run(runs: list[dict]) -> str:
-    """One sentence on each run's own peak memory, and how much of it no file backed (where sampled): the
-    weights and deltas mapped from the cache are resident too, but the system can drop them."""
+    """One sentence on each run's own peak memory and how much of it no file backed: the weights and deltas
+    mapped from the cache are resident too, but the system can drop them. Runs of builds that only kept a
+    running maximum say so."""
     if len(runs) < 2 and not any(r.get("anon_gb") for r in runs):
         return ""
-    parts = [
-        f"{r.get('rss_gb', 0):.1f} GB" + (f" ({r['anon_gb']:.1f} GB not file-backed)" if r.get("anon_gb") else "")
-        for r in runs
-    ]
-    return " Peak memory of each run, in order: " + ", ".join(parts) + "."
+
+    def one(r: dict) -> str:
+        if r.get("peak") == "running maximum":
+            return f"{r.get('rss_gb', 0):.1f} GB (the running maximum of the runs so far)"
+        anon = f" ({r['anon_gb']:.1f} GB not file-backed)" if r.get("anon_gb") else ""
+        return f"{r.get('rss_gb', 0):.1f} GB{anon}"
+
+    return " Peak memory of each run, in order: " + ", ".join(one(r) for r in runs) + "."
