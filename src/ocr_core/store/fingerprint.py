@@ -35,7 +35,10 @@ def module_path(module: str) -> Path | None:
 
 
 def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    """Docstrings removed, and `del (a, b)` read as `del a, b` (a formatter wraps a long `del` in brackets)."""
     for node in ast.walk(tree):
+        if isinstance(node, ast.Delete) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple):
+            node.targets = list(node.targets[0].elts)
         if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             body = node.body
             first = body[0].value if body and isinstance(body[0], ast.Expr) else None
