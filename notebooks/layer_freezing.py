@@ -55,11 +55,12 @@ records, table = per_model(freezing, freezing_table, models, lr=lr, epochs=epoch
                            data=data, results=results)
 verdicts = freezing_verdicts(records)
 mine = [m for m in models if m in ablation_models]
-ablation = None
+ablation = ablation_verdicts = None
 if mine:
-    _, ablation = per_model(freezing, freezing_table, mine, lr=lr, epochs=epochs,
+    ablation_records, ablation = per_model(freezing, freezing_table, mine, lr=lr, epochs=epochs,
                             seeds=seeds_for_ablation(seeds, ablation_seeds), split=split, data=data, results=results,
                             embeddings=True)
+    ablation_verdicts = freezing_verdicts(ablation_records)
 cols = [c for c in table.columns if c not in ("variant", "model") and not c.endswith(".sd")]
 names = {c: label(c, spaces=False) for c in cols}  # "first_hop: fact": the hop keeps its name (yours too)
 
@@ -111,5 +112,7 @@ Table(pd.DataFrame(verdicts), "Table 3. The four claims per model: the implicati
 if ablation is not None:
     display(Table(ablation[["model", "variant", *cols]].rename(columns=names),
                   "Table 4. Ablation: mean rank per variant with the embeddings and final norm trained too"))
+    display(Table(pd.DataFrame(ablation_verdicts), "Table 5. Ablation: the four claims per model with the "
+                                                   "embeddings and final norm trained too (same rule as Table 3)"))
 else:
     print("(no ablation models)")

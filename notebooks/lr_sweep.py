@@ -62,9 +62,9 @@ Table(table[columns].assign(lr=table.lr.map("{:g}".format)),
 # %%
 ends = frame[frame.phase == "W_F"].groupby(["model", "lr"]).epoch.max().rename("offset")
 frame = frame.join(ends, on=["model", "lr"])
-frame["step"] = frame["epoch"] + (frame["phase"] == "W_FI") * frame["offset"]
-Figure(rank_trajectories(frame.assign(lr=frame["lr"].map("lr {:g}".format)), x="step", color="eval_set",
-                         column="lr", row="model", chance=9.5),
+frame["epochs"] = frame["epoch"] + (frame["phase"] == "W_FI") * frame["offset"]
+Figure(rank_trajectories(frame.assign(lr=frame["lr"].map("lr {:g}".format)), x="epochs", color="eval_set",
+                         column="lr", row="model", chance=9.5, x_title="epoch (both phases)"),
        "Figure 1. W_F until the facts are learned, then W_FI on top: train facts and implications after each "
        "epoch, counted across both phases (seed 0; dashed: chance)")
 

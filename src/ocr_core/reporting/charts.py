@@ -91,10 +91,11 @@ def rank_trajectories(
     row: str | None = None,
     chance: float | None = None,
     title: str = "",
+    x_title: str | None = None,
 ) -> alt.Chart:
     """Mean rank per epoch (line: mean over seeds; band: min..max over seeds; thin lines: each seed, one of
     them highlighted from the menu under the chart). With several models, a second menu shows one model.
-    frame: one row per (seed, x, color, facets) with `mean_rank`."""
+    frame: one row per (seed, x, color, facets) with `mean_rank`; x_title: the x axis title (default: x)."""
     by = [c for c in (column, row) if c]
     keys = [*by, color, x]
     seeds = "seed" in frame and frame["seed"].nunique() > 1
@@ -103,7 +104,7 @@ def rank_trajectories(
         data["seed"] = 0
     # Layers carry no data of their own: the facet splits the shared data between panels.
     base = alt.Chart().encode(
-        x=alt.X(f"{x}:Q", title=x),
+        x=alt.X(f"{x}:Q", title=x_title or x),
         color=alt.Color(f"{color}:N", title=color.replace("_", " "), legend=alt.Legend(orient="bottom")),
     )
     band = base.transform_aggregate(mean="mean(mean_rank)", lo="min(mean_rank)", hi="max(mean_rank)", groupby=keys)
