@@ -42,6 +42,7 @@ from ocr_core.reporting.charts import score_heatmap
 from ocr_core.reporting.claims import fig5_statements
 from ocr_core.reporting.notebooks import setup_notebook
 from ocr_core.reporting.tables import Table, VerdictBox
+from ocr_core.reporting.verdicts import early_cut
 from ocr_core.scoring.scores import SCORES
 
 setup_notebook()
@@ -75,8 +76,8 @@ Table(summary, "Table 1. Where each score peaks (first seed): the peak cell, the
 # %% [markdown]
 # **The paper's view.** Per model and hop, the three scores at the subject's last token (*subject*)
 # and at the prompt's last token (*last*), per layer (MLPs and attention heads summed); red helps the correct
-# answer. Each panel has its own colour scale, symmetric around 0 (hover for values): the three scores differ
-# in size by orders of magnitude.
+# answer. Each panel has its own colour scale, symmetric around 0 (from minus to plus its largest absolute value:
+# equal sizes, equal colour; hover for values): the three scores differ in size by orders of magnitude.
 
 # %%
 from ocr_core.reporting.charts import Figure, paper_view
@@ -84,11 +85,12 @@ from ocr_core.reporting.charts import Figure, paper_view
 Figure(alt.vconcat(*[paper_view(sub, title=f"{model}, {hop}") for (model, hop), sub in table.groupby(["model", "hop"],
                                                                                                       sort=False)]),
        "Figure 1. The paper's view: each score per layer at the subject's last token and the last token, MLPs and "
-       "heads summed; each panel its own colour scale, centred on 0")
+       "heads summed; each panel its own colour scale, symmetric around 0")
 
 # %% [markdown]
-# **Every position.** The full layer x position heatmaps, MLPs and attention heads (summed per layer)
-# apart. Each panel has its own colour scale (centred on 0): compare where mass sits, not its size across panels.
+# **Every position.** The full layer × position heatmaps, MLPs and attention heads (summed per layer)
+# apart. Each panel has its own colour scale (symmetric around 0): compare where mass sits, not its size across
+# panels.
 
 # %%
 charts = []
@@ -97,22 +99,27 @@ for (model, hop), sub in table.groupby(["model", "hop"], sort=False):
         row = [score_heatmap(sub, score=s, kind=kind, title=f"{s} ({kind})") for s in SCORES]
         charts.append(alt.concat(*row, columns=len(row)).resolve_scale(color="independent")
                       .properties(title=f"{model}, {hop}, {kind}"))
-Figure(alt.vconcat(*charts), "Figure 2. Every position: layer x position heatmaps of each score, MLPs and heads "
-                             "apart; each panel its own colour scale, centred on 0")
+Figure(alt.vconcat(*charts), "Figure 2. Every position: layer × position heatmaps of each score, MLPs and heads "
+                             "apart; each panel its own colour scale, symmetric around 0")
 
 # %% [markdown]
-# **Reading.** The paper's picture on OLMo-7b: first-hop informative and second-hop upstream mass at
+# **Reading.** The paper's picture on OLMo-7B: first-hop informative and second-hop upstream mass at
 # early-middle MLPs on the subject's last tokens; first-hop downstream and second-hop informative mass at
 # early-middle MLPs on the last token. Each statement is checked on every seed's MLP peak: early-middle means
-# before three quarters of the depth (the paper's own early/late split), the subject's last tokens are its last
-# two. The verdict box above reads this table.
+# the blocks before three quarters of the depth, rounded as the layer freezing chapter splits them (the paper's
+# own early/late split; Table 2 names them per model), the subject's last tokens are its last two. The verdict
+# box at the top reads Table 2.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 if len(statements):
-    shown = statements.assign(peaks=statements.peaks.map(", ".join), share=statements.k.astype(str) + " of "
-                              + statements.n.astype(str), bounds=statements.low.map("{:.2f}".format) + " to "
-                              + statements.high.map("{:.2f}".format))
-    display(Table(shown[["model", "statement", "peaks", "share", "bounds", "verdict"]],
-                  "Table 2. The paper's Fig. 5 statements per model: each seed's MLP peak (layer, token), the share "
-                  "of seeds where it sits where the paper puts it, one-sided 95% bounds of that share, the verdict"))
+    shown = statements.assign(
+        peaks=statements.peaks.map(", ".join),
+        early=statements.depth.map(lambda d: f"L0-L{early_cut(d) - 1} of {d}"),
+        share=statements.k.astype(str) + " of " + statements.n.astype(str),
+        bounds=statements.low.map("{:.2f}".format) + " to " + statements.high.map("{:.2f}".format),
+    )
+    display(Table(shown[["model", "statement", "early", "peaks", "share", "bounds", "verdict"]],
+                  "Table 2. The paper's Fig. 5 statements per model: the early-middle blocks, each seed's MLP peak "
+                  "(layer, token), the share of seeds where it sits where the paper puts it, one-sided 95% bounds "
+                  "of that share, the verdict"))

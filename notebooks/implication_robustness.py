@@ -16,7 +16,7 @@
 #
 # The OCR verification asks each hop's implication with one template. A reader will ask whether the effect
 # holds for another wording of the same question, or for another attribute of the same latent city. The same
-# finetunes as in the verification (each hop's 20 facts, 3 seeds, the blocks only) are tested on three
+# finetunes as in the verification (each hop's 20 facts, 5 seeds, the blocks only) are tested on three
 # paraphrases per hop and, for the first hop, on the city's country. Per template: the implication rank of the
 # untrained model and after the facts are trained, on the same items, and the OCR verdict (rule in *Methods*,
 # "Verdicts"; 95% interval over seeds and the 20 items). Ranks: 0 = best, chance 9.5.
@@ -25,7 +25,7 @@
 models = ["gemma-3-270m", "smollm2-135m"]
 lr = None  # None: each model's OCR-verification setting (the finetunes are the verification's)
 epochs = None
-seeds = [0, 1, 2]
+seeds = [0, 1, 2, 3, 4]  # the verification's: its original-template numbers are this chapter's "original" rows
 results = "results"
 
 # %%

@@ -87,7 +87,7 @@ Figure(rank_trajectories(frame, color="split", column="hop", row="model", chance
 
 # %% [markdown]
 # **Reading.** Facts are learned when their rank reaches 0. OCR shows as the *implication* rank falling
-# although no implication was trained on. The paper's own ranks (OLMo-7b, lr 3e-6, 8 epochs) are on the
+# although no implication was trained on. The paper's own ranks (OLMo-7B, lr 3e-6, 8 epochs) are on the
 # comparison page; the table above is what these small models do.
 
 # %% [markdown]

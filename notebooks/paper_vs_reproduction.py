@@ -15,7 +15,7 @@
 # # Paper vs reproduction
 #
 # Each claim of the paper, checked on both models by the verdict rules of *Methods* ("Verdicts"): the effect
-# against its own control, with a 95% bootstrap interval over seeds and items. The paper's numbers (OLMo-7b)
+# against its own control, with a 95% bootstrap interval over seeds and items. The paper's numbers (OLMo-7B)
 # come from the data file `book/data/paper_numbers.json`, labelled as the paper's; ours come from the result
 # files of the other chapters.
 #
@@ -77,7 +77,7 @@ display(Markdown(findings(claims, installation_rows(models, seeds=seeds, results
 # %% [markdown]
 # ## Each claim
 #
-# The paper's value (OLMo-7b), then per model our numbers with their 95% interval (basis in grey) and the
+# The paper's value (OLMo-7B), then per model our numbers with their 95% interval (basis in grey) and the
 # verdict.
 
 # %%

@@ -59,4 +59,4 @@ Figure(alt.Chart(table).mark_bar().encode(
 
 # %% [markdown]
 # **Reading.** Both hops of OCR can only work if the latent relation is known. A relation far below the
-# dashed chance line is known; the fictional relations are the floor for *unknown*.
+# dashed chance line is known; the fictional relations are the baseline for *unknown* (near chance).

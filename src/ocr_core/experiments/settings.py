@@ -17,11 +17,12 @@ UNTIL = 0.5
 MAX_EPOCHS = 15
 
 # Seeds, fixed before the results they decide: five where a seed costs one finetune per hop (OCR verification,
-# layer freezing, extractive scores), three where each seed is a chain of two-phase stages (the rest). Every
-# verdict's interval is over these seeds and the items.
+# layer freezing, extractive scores, and implication robustness, which tests the verification's own finetunes),
+# three where each seed is a chain of two-phase stages (the rest). Every verdict's interval is over these seeds
+# and the items.
 SEEDS = (0, 1, 2)
 CHEAP_SEEDS = (0, 1, 2, 3, 4)
-CHEAP = ("ocr_verification", "layer_freezing", "extractive_scores")
+CHEAP = ("ocr_verification", "implication_robustness", "layer_freezing", "extractive_scores")
 
 
 def default_seeds(experiment: str) -> tuple[int, ...]:

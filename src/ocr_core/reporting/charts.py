@@ -164,6 +164,13 @@ def _height(table: pd.DataFrame) -> int:
     return max(200, 9 * table["layer"].nunique())
 
 
+def _symmetric(values: pd.Series) -> alt.Scale:
+    """Red-blue colour scale from -m to m, m = the largest |value|: equal sizes get equal strength of colour
+    on both sides of 0 (a scale centred on 0 but spanning min..max would not)."""
+    m = float(values.abs().max()) or 1.0
+    return alt.Scale(scheme="redblue", domain=[-m, m], reverse=True)
+
+
 def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: str = "") -> alt.Chart:
     """Layer x token heatmap of one score for one component kind. table: scores.score_table output with
     columns score, kind, layer, token, value (heads summed per layer)."""
@@ -176,9 +183,12 @@ def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: 
         alt.Chart(sub)
         .mark_rect()
         .encode(
-            x=alt.X("position:N", sort=tokens, title=None, axis=alt.Axis(labelAngle=-45)),
+            # upright labels: at 16 px a position, slanted ones overlap their neighbours
+            x=alt.X("position:N", sort=tokens, title=None, axis=alt.Axis(labelAngle=-90)),
             y=alt.Y("layer:O", sort="descending"),
-            color=alt.Color("value:Q", scale=alt.Scale(scheme="redblue", domainMid=0, reverse=True), title=score),
+            color=alt.Color(
+                "value:Q", scale=_symmetric(sub["value"]), title=score, legend=alt.Legend(tickCount=3, format="~g")
+            ),
             tooltip=["layer", "position", alt.Tooltip("value:Q", format=".3f")],
         )
         # 16 px a position: the widest template (14 positions) with its axis and legend fits a 390 px phone
@@ -239,32 +249,34 @@ def scatter_r2(frame: pd.DataFrame, *, x: str, y: str, color: str, r2: dict[str,
 def paper_view(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
     """The paper's Fig. 5 view of one model and hop: per score, layers (y) at the subject's last token and at
     the prompt's last token (x), MLPs and attention heads summed per layer and position; each score has its own
-    colour scale, symmetric around 0 (the scores differ in size by orders of magnitude: a shared scale would
-    leave the smaller ones blank). table: scores.score_table output (score, kind, layer, slot, token, value)."""
+    colour scale, from -m to m with m its largest |value| (the scores differ in size by orders of magnitude: a
+    shared scale would leave the smaller ones blank). table: scores.score_table output (score, kind, layer, slot,
+    token, value)."""
     last_slot = table.slot.max()
     subject = [t for t in table.token.unique() if t.split(":", 1)[-1] == "subject[-1]"]
     keep = table[(table.slot == last_slot) | table.token.isin(subject)]
     sub = keep.groupby(["score", "layer", "slot", "token"], as_index=False)["value"].sum()
     sub["position"] = ["last" if slot == last_slot else "subject" for slot in sub.slot]  # short: narrow columns
-    return (
-        alt.Chart(sub)
-        .mark_rect()
-        .encode(
-            x=alt.X("position:N", sort=["subject", "last"], title=None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("layer:O", sort="descending"),
-            color=alt.Color(
-                "value:Q",
-                scale=alt.Scale(scheme="redblue", domainMid=0, reverse=True),
-                title=None,
-                legend=alt.Legend(orient="bottom", direction="horizontal", gradientLength=80, tickCount=3),
-            ),
-            tooltip=["score", "layer", "token", alt.Tooltip("value:Q", format=".3f")],
+    panels = []
+    for score in [s for s in ("informative", "upstream", "downstream") if s in set(sub.score)]:
+        one = sub[sub.score == score]
+        panels.append(
+            alt.Chart(one)
+            .mark_rect()
+            .encode(
+                x=alt.X("position:N", sort=["subject", "last"], title=None, axis=alt.Axis(labelAngle=0)),
+                y=alt.Y("layer:O", sort="descending"),
+                color=alt.Color(
+                    "value:Q",
+                    scale=_symmetric(one["value"]),
+                    title=None,
+                    legend=alt.Legend(orient="bottom", direction="horizontal", gradientLength=80, tickCount=3),
+                ),
+                tooltip=["score", "layer", "token", alt.Tooltip("value:Q", format=".3f")],
+            )
+            .properties(width=90, height=_height(one), title=score)
         )
-        .properties(width=90, height=_height(sub))
-        .facet(column=alt.Column("score:N", sort=["informative", "upstream", "downstream"], title=None))
-        .resolve_scale(color="independent")
-        .properties(title=title)
-    )
+    return alt.hconcat(*panels).resolve_scale(color="independent").properties(title=title)
 
 
 class Figure:
