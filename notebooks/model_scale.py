@@ -50,7 +50,10 @@ measured = table[table.measured]
 # NBVAL_CHECK_OUTPUT
 columns = ["model", "params_b", "paper", "finetune_gib", "first_hop.implication.after", "second_hop.implication.after"]
 shown = table.reindex(columns=columns).round(2)
-Table(shown.astype(object).where(shown.notna(), "-"),
+words = {"params_b": "params (B)", "finetune_gib": "finetune (GiB)",
+         "first_hop.implication.after": "first-hop implication rank",
+         "second_hop.implication.after": "second-hop implication rank"}
+Table(shown.astype(object).where(shown.notna(), "-").rename(columns=words),
       "Table 1. Implication rank after the facts are trained (mean over seeds), per model; the paper's models on "
       "a GPU: the memory a finetune needs (GiB)")
 
