@@ -1,5 +1,6 @@
 """The delta cache's pruning removes whole deltas, oldest first, down to the asked size."""
 
+import json
 import os
 
 import pytest
@@ -8,13 +9,16 @@ from ocr_core.cli import main
 from ocr_core.training.cache import cached_deltas, prune, summary
 
 
-def _fake_delta(root, model, key, size, mtime):
+def _fake_delta(root, model, key, size, mtime, embeddings=None):
     folder = root / "deltas" / model
     folder.mkdir(parents=True, exist_ok=True)
     for suffix, n in ((".safetensors", size), (".json", 10)):
         path = folder / f"{key}{suffix}"
         with open(path, "wb") as fh:
             fh.truncate(n)  # sparse: the size counts, the disk stays free
+        if suffix == ".json" and embeddings is not None:  # a delta's metadata: its key's trainable set
+            meta = dict(key=dict(settings=dict(trainable=dict(embeddings=embeddings, frozen_layers=[]))))
+            path.write_text(json.dumps(meta).ljust(n))
         os.utime(path, (mtime, mtime))
 
 
@@ -33,6 +37,15 @@ def test_prune_removes_oldest_whole_deltas(tmp_path):
     left = sorted(p.name for p in (tmp_path / "deltas").rglob("*.*"))
     assert left == ["new.json", "new.safetensors"]
     assert prune(0, tmp_path)[0].key == "new" and cached_deltas(tmp_path) == []
+
+
+def test_prune_removes_the_embeddings_ablations_first_then_the_oldest(tmp_path):
+    """Blocks-only deltas are read by three more chapters, an ablation's by one: a newer ablation goes first."""
+    _fake_delta(tmp_path, "m1", "blocks_old", 1000, 100, embeddings=False)
+    _fake_delta(tmp_path, "m1", "ablation_new", 3000, 300, embeddings=True)
+    _fake_delta(tmp_path, "m2", "blocks_mid", 1000, 200, embeddings=False)
+    assert [e.key for e in prune(2500, tmp_path)] == ["ablation_new"]  # each delta: 1000 or 3000 + its .json
+    assert [e.key for e in prune(1200, tmp_path)] == ["blocks_old"]
 
 
 def test_summary_and_cli(tmp_path, monkeypatch, capsys):

@@ -4,8 +4,11 @@ Each cached delta is a pair `<cache>/deltas/<model>/<key>.safetensors` + `<key>.
 `ocr_core.training.finetune.cached_finetune`). A delta holds the trained parameters in float32: the blocks by
 default (0.4 GB for Gemma-3-270M and for SmolLM2-135M), the whole model with the embeddings trained (1.1 GB and
 0.5 GB), so a few experiments with several seeds fill a disk quickly.
-Pruning removes whole pairs, least recently used first (a cache hit touches its files); a pruned delta is
-simply retrained when needed. Only deltas that more than one experiment uses are cached at all
+Pruning removes whole pairs, those with the embeddings trained first (the ablations: the largest, and read
+again only by the layer freezing ablation), then least recently used first (a cache hit touches its files); a
+pruned delta is simply retrained when needed. (Least recently used alone removed the verification's blocks-only
+deltas while its embeddings ablation was written, and the robustness, scores and freezing chapters that read
+them next trained them again.) Only deltas that more than one experiment uses are cached at all
 (`ocr_core.experiments.fictional.SHARED`, the hop finetunes of verification, scores and layer freezing).
 Finished experiment results (`results/`) do not need their deltas, so pruning never changes a built book.
 
@@ -51,9 +54,21 @@ def cached_deltas(root: Path | None = None) -> list[CachedDelta]:
     return sorted(entries, key=lambda e: (e.mtime, e.model, e.key))
 
 
+def trains_embeddings(entry: CachedDelta) -> bool:
+    """Whether the delta's finetune trained the embeddings too (its key's trainable set, in its .json)."""
+    import json
+
+    meta = next((f for f in entry.files if f.suffix == ".json"), None)
+    try:
+        return bool(json.loads(meta.read_text())["key"]["settings"]["trainable"]["embeddings"])
+    except (AttributeError, OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def prune(max_bytes: int, root: Path | None = None, *, dry_run: bool = False) -> list[CachedDelta]:
-    """Remove the least recently used deltas until the rest take at most `max_bytes`; returns the removed ones."""
-    entries = cached_deltas(root)
+    """Remove deltas until the rest take at most `max_bytes`: those with the embeddings trained first, then the
+    least recently used; returns the removed ones."""
+    entries = sorted(cached_deltas(root), key=lambda e: not trains_embeddings(e))  # stable: LRU within each
     total = sum(e.size for e in entries)
     removed = []
     for entry in entries:
