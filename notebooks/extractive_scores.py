@@ -76,8 +76,9 @@ Table(summary, "Table 1. Where each score peaks (first seed): the peak cell, the
 # %% [markdown]
 # **The paper's view.** Per model and hop, the three scores at the subject's last token (*subject*)
 # and at the prompt's last token (*last*), per layer (MLPs and attention heads summed); red helps the correct
-# answer. Each panel has its own colour scale, symmetric around 0 (from minus to plus its largest absolute value:
-# equal sizes, equal colour; hover for values): the three scores differ in size by orders of magnitude.
+# answer. Each panel has its own colour scale, symmetric around 0 (white; the legend gives its ends, minus and plus
+# the panel's largest absolute value: equal sizes, equal colour; hover for values): the three scores differ in
+# size by orders of magnitude.
 
 # %%
 from ocr_core.reporting.charts import Figure, paper_view

@@ -167,8 +167,18 @@ def _height(table: pd.DataFrame) -> int:
 def _symmetric(values: pd.Series) -> alt.Scale:
     """Red-blue colour scale from -m to m, m = the largest |value|: equal sizes get equal strength of colour
     on both sides of 0 (a scale centred on 0 but spanning min..max would not)."""
-    m = float(values.abs().max()) or 1.0
+    m = _extent(values)
     return alt.Scale(scheme="redblue", domain=[-m, m], reverse=True)
+
+
+def _extent(values: pd.Series) -> float:
+    return float(values.abs().max()) or 1.0
+
+
+def _ends(values: pd.Series, **kwargs) -> alt.Legend:
+    """A colour legend labelled at -m and m only (two significant digits; white is 0): more labels overlapped."""
+    m = _extent(values)
+    return alt.Legend(values=[-m, m], format=".2~g", **kwargs)
 
 
 def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: str = "") -> alt.Chart:
@@ -186,9 +196,7 @@ def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: 
             # upright labels: at 16 px a position, slanted ones overlap their neighbours
             x=alt.X("position:N", sort=tokens, title=None, axis=alt.Axis(labelAngle=-90)),
             y=alt.Y("layer:O", sort="descending"),
-            color=alt.Color(
-                "value:Q", scale=_symmetric(sub["value"]), title=score, legend=alt.Legend(tickCount=3, format="~g")
-            ),
+            color=alt.Color("value:Q", scale=_symmetric(sub["value"]), title=score, legend=_ends(sub["value"])),
             tooltip=["layer", "position", alt.Tooltip("value:Q", format=".3f")],
         )
         # 16 px a position: the widest template (14 positions) with its axis and legend fits a 390 px phone
@@ -270,7 +278,7 @@ def paper_view(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
                     "value:Q",
                     scale=_symmetric(one["value"]),
                     title=None,
-                    legend=alt.Legend(orient="bottom", direction="horizontal", gradientLength=80, tickCount=3),
+                    legend=_ends(one["value"], orient="bottom", direction="horizontal", gradientLength=80),
                 ),
                 tooltip=["score", "layer", "token", alt.Tooltip("value:Q", format=".3f")],
             )

@@ -15,8 +15,9 @@ Finished experiment results (`results/`) do not need their deltas, so pruning ne
 The cache is kept under a limit (`limit_bytes`: $OCR_CORE_CACHE_MAX_GB, default 17 GB: the verification
 chapter's blocks-only deltas of both models, five seeds and two hops, 8.3 GB, must survive until the chapters
 that read them have run, and its embeddings ablations, 9.7 GB, are the first to go; with the de-quantized models
-and the results that stays within a book build's 20 GB disk budget; 0 turns the limit off): before every delta is written (`make_room`, so never above it, also in the
-middle of a long command), and after each command, chapter and grid point.
+and the results that stays within a book build's 20 GB disk budget; 0 turns the limit off): before every delta
+is written (`make_room`, so never above it, also in the middle of a long command), and after each command,
+chapter and grid point.
 """
 
 from __future__ import annotations
