@@ -175,6 +175,24 @@ def test_book_computes_each_model_in_its_own_worker_with_the_same_results(tmp_pa
     assert checked_outputs(two) == checked_outputs(one) != []
 
 
+def test_one_worker_per_model_only_when_their_largest_finetunes_fit_the_memory_budget():
+    """The build's memory budget decides --jobs 2: parallel workers only when the memory plans of both models'
+    largest finetunes, plus the processes themselves, fit it; the embedded models' do not fit 8 GB."""
+    from ocr_core.reporting.book import DEFAULT_MEMORY_BUDGET_GB, finetune_peaks, workers_fit
+
+    def peaks(models):
+        return {m: 3 * 10**9 for m in models}
+
+    fits, why = workers_fit(["a", "b"], 8, peaks=peaks)  # 6 GB + three 0.3 GB processes
+    assert fits and "fit the 8 GB memory budget" in why
+    fits, why = workers_fit(["a", "b"], 6.5, peaks=peaks)
+    assert not fits and "up to 6.9 GB" in why and "a 3.0 GB" in why and "over the 6.5 GB memory budget" in why
+    assert workers_fit(["a", "b"], 0, peaks=peaks)[0]  # no budget
+    real = finetune_peaks(["gemma-3-270m", "smollm2-135m"])
+    assert not workers_fit(list(real), DEFAULT_MEMORY_BUDGET_GB, peaks=lambda models: real)[0]
+    assert real["gemma-3-270m"] > real["smollm2-135m"] > 10**9
+
+
 def test_a_worker_recomputes_a_chapter_when_its_source_or_a_result_changed(tmp_path):
     import argparse
 

@@ -224,6 +224,14 @@ def plans_for(name: str, dtype: str = "float32", trainable=None, *, batch_size: 
     return [plan_finetune(shapes, batch_size=batch_size, base_delta=True), plan_scores(shapes)]
 
 
+def finetune_peak(name: str) -> int:
+    """The largest CPU finetune plan (device and host) of model `name` in float32 over the trainable sets the
+    book trains: the blocks, and the embeddings ablation. What one process needs at most to finetune it."""
+    from ocr_core.arch.trainable import Trainable
+
+    return max(plans_for(name, trainable=Trainable(embeddings=e))[0].total for e in (False, True))
+
+
 def device_bytes(device: str, device_map: str | None = None) -> tuple[int, str]:
     """Free bytes where the model goes and a description: every visible GPU with a device map, else one."""
     kind = torch.device(device).type

@@ -9,12 +9,13 @@ where _toc.yml reads them. Experiments cache their results (results/) and finetu
 build only re-renders, and only the pages whose inputs changed (`_page_current`; `--force`: every page).
 The delta cache is pruned to its limit after each chapter (`ocr_core.training.cache`).
 
-With several models and `--jobs 2` (the default), the experiment chapters are first computed in one worker
-process per model, one thread each (on 2 cores two 1-thread processes finish more finetunes than one 2-thread
-process; the bits are the same), and when one worker is done the other's next finetune takes both cores. Each
-worker executes the chapters for its model alone (in COMPUTE_ORDER) into _build/compute/<model>/, which leaves
-the results in the results folder; the chapters are then executed for all models together, in book order,
-reading those results.
+With several models, `--jobs 2` (the default) and both models' largest finetunes within the memory budget
+(`workers_fit`; `--memory-budget`, default 8 GB, which the embedded models exceed together: then one process
+computes them), the experiment chapters are first computed in one worker process per model, one thread each (on 2
+cores two 1-thread processes finish more finetunes than one 2-thread process; the bits are the same), and when one
+worker is done the other's next finetune takes both cores. Each worker executes the chapters for its model alone
+(in COMPUTE_ORDER) into _build/compute/<model>/, which leaves the results in the results folder; the chapters are
+then executed for all models together, in book order, reading those results.
 """
 
 from __future__ import annotations
@@ -260,6 +261,45 @@ def _run_worker(names: list[str], root: Path, args: argparse.Namespace) -> None:
         print(f"[book] {model}: {name} computed in {seconds:.0f} s", flush=True)
 
 
+# Resident memory of a build process that loads no model (the build itself, each worker): torch and
+# transformers are imported.
+PROCESS_BYTES = 300 * 2**20
+DEFAULT_MEMORY_BUDGET_GB = 8.0
+
+
+def finetune_peaks(models: list[str]) -> dict[str, int]:
+    """`memory.finetune_peak` of each model, computed in a child process (a model's config may need its first
+    de-quantization, whose memory this process would keep)."""
+    code = (
+        "import json, sys; from ocr_core.models.memory import finetune_peak; "
+        "print(json.dumps({m: finetune_peak(m) for m in sys.argv[1:]}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, *models], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def workers_fit(models: list[str], budget_gb: float, peaks=finetune_peaks) -> tuple[bool, str]:
+    """Whether one worker per model fits the memory budget (GB; 0: no budget): each worker's largest finetune
+    by the memory plans, plus the build's and the workers' own processes, all at once. Else one process
+    computes the chapters, one finetune at a time. Returns the decision and a line that says why."""
+    if not budget_gb:
+        return True, "one worker per model (no memory budget: --memory-budget 0)"
+    need = dict(peaks(models))
+    total = sum(need.values()) + (len(models) + 1) * PROCESS_BYTES
+    each = ", ".join(f"{m} {b / 1e9:.1f} GB" for m, b in need.items())
+    if total <= budget_gb * 1e9:
+        return (
+            True,
+            f"one worker per model: {total / 1e9:.1f} GB at most by the memory plans ({each}) fit the "
+            f"{budget_gb:g} GB memory budget",
+        )
+    return False, (
+        f"one process, one finetune at a time: one worker per model would need up to {total / 1e9:.1f} GB by the "
+        f"memory plans ({each}, their largest finetunes), over the {budget_gb:g} GB memory budget "
+        "(--memory-budget GB, or OCR_CORE_MEMORY_BUDGET_GB; 0: none)"
+    )
+
+
 def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict[str, float]:
     """Execute `names` in order, with progress lines and an ETA (`reporting.progress`) from the work events the
     kernels write, and write the build's profile to _build/book_profile.json (`reporting.profile`)."""
@@ -292,6 +332,9 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
     started = time.perf_counter()
     experiments = [n for n in names if n in EXPERIMENT_CHAPTERS]
     parallel = args.jobs > 1 and len(args.models) > 1 and experiments
+    if parallel:
+        parallel, why = workers_fit(args.models, args.memory_budget)
+        print(f"[book] {why}", flush=True)
     try:
         with BuildMonitor(events_path, names, expected, disk, resume=bool(earlier)) as monitor:
             if parallel:
@@ -369,8 +412,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--force", action="store_true", help="execute every page, even those whose inputs did not change"
     )
+    parser.add_argument(
+        "--memory-budget",
+        type=float,
+        default=float(os.environ.get("OCR_CORE_MEMORY_BUDGET_GB") or DEFAULT_MEMORY_BUDGET_GB),
+        help="GB of resident memory the build may use (default 8; 0: no budget): one worker per model only "
+        "when their largest finetunes fit it together, by the memory plans",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # see compute_in_workers
     args = parser.parse_args(argv)
+    if args.memory_budget < 0:
+        parser.error(f"--memory-budget: got {args.memory_budget:g}; expected GB >= 0 (0: no budget)")
     root = repo_root()
     if args.worker:
         _run_worker(args.only or [], root, args)
