@@ -107,7 +107,7 @@ for c in choice:
     if c["facts_after_W_FI"] is None:
         lines.append((f"{c['model']}: no rate learns both phases", "not testable"))
         continue
-    row = table[(table.model == c["model"]) & (table.lr == float(c["rule"]))].iloc[0]
+    row = table[(table.model == c["model"]) & (table.lr == float(c["rule"]))].round(2).iloc[0]  # as Table 1
     lines.append((f"{c['model']}, lr {c['rule']}: train facts {row.facts_after_W_F:.2f} after W_F → "
                   f"{row.facts_after_W_FI:.2f} after W_FI", survival(row.facts_after_W_FI)))
 VerdictBox(lines, title="Do the facts survive the implication phase? (seed 0, one run per rate: no interval)")
