@@ -76,7 +76,8 @@ def test_process_that_computed_before_importing_ocr_core_is_refused_and_keyed_ap
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert done.stdout.split() == ["tolerance", "unpinned"]
-    assert "pinned numerics are not in effect: MKL runs on unpinned" in done.stderr
+    # MKL is named whatever else the host's CPU adds (an AVX-512 host also names torch's own code path first)
+    assert "pinned numerics are not in effect: " in done.stderr and "MKL runs on unpinned" in done.stderr
 
 
 def test_opting_out_runs_in_tolerance_mode():
