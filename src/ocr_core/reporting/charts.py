@@ -164,21 +164,17 @@ def _height(table: pd.DataFrame) -> int:
     return max(200, 9 * table["layer"].nunique())
 
 
-def _symmetric(values: pd.Series) -> alt.Scale:
-    """Red-blue colour scale from -m to m, m = the largest |value|: equal sizes get equal strength of colour
-    on both sides of 0 (a scale centred on 0 but spanning min..max would not)."""
-    m = _extent(values)
-    return alt.Scale(scheme="redblue", domain=[-m, m], reverse=True)
-
-
-def _extent(values: pd.Series) -> float:
-    return float(values.abs().max()) or 1.0
-
-
-def _ends(values: pd.Series, **kwargs) -> alt.Legend:
-    """A colour legend labelled at -m and m only (two significant digits; white is 0): more labels overlapped."""
-    m = _extent(values)
-    return alt.Legend(values=[-m, m], format=".2~g", **kwargs)
+def _diverging(values: pd.Series, title: str | None, **legend) -> alt.Color:
+    """The colour of `value`: red-blue from -m to m, m = the largest |value| (equal sizes, equal strength of
+    colour on both sides of 0, which a scale centred on 0 but spanning min..max is not), its legend labelled at
+    -m and m only (two significant digits; white is 0: more labels overlapped)."""
+    m = float(values.abs().max()) or 1.0
+    return alt.Color(
+        "value:Q",
+        scale=alt.Scale(scheme="redblue", domain=[-m, m], reverse=True),
+        title=title,
+        legend=alt.Legend(values=[-m, m], format=".2~g", **legend),
+    )
 
 
 def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: str = "") -> alt.Chart:
@@ -196,7 +192,7 @@ def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: 
             # upright labels: at 16 px a position, slanted ones overlap their neighbours
             x=alt.X("position:N", sort=tokens, title=None, axis=alt.Axis(labelAngle=-90)),
             y=alt.Y("layer:O", sort="descending"),
-            color=alt.Color("value:Q", scale=_symmetric(sub["value"]), title=score, legend=_ends(sub["value"])),
+            color=_diverging(sub["value"], score),
             tooltip=["layer", "position", alt.Tooltip("value:Q", format=".3f")],
         )
         # 16 px a position: the widest template (14 positions) with its axis and legend fits a 390 px phone
@@ -274,12 +270,7 @@ def paper_view(table: pd.DataFrame, *, title: str = "") -> alt.Chart:
             .encode(
                 x=alt.X("position:N", sort=["subject", "last"], title=None, axis=alt.Axis(labelAngle=0)),
                 y=alt.Y("layer:O", sort="descending"),
-                color=alt.Color(
-                    "value:Q",
-                    scale=_symmetric(one["value"]),
-                    title=None,
-                    legend=_ends(one["value"], orient="bottom", direction="horizontal", gradientLength=80),
-                ),
+                color=_diverging(one["value"], None, orient="bottom", direction="horizontal", gradientLength=80),
                 tooltip=["score", "layer", "token", alt.Tooltip("value:Q", format=".3f")],
             )
             .properties(width=90, height=_height(one), title=score)
