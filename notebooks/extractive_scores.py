@@ -37,12 +37,11 @@ from IPython.display import display
 
 from ocr_core.experiments.extractive_scores import scores, summarize_scores
 from ocr_core.experiments.params import check_params
-from ocr_core.experiments.settings import resolve_seeds
+from ocr_core.experiments.settings import early_cut, resolve_seeds
 from ocr_core.reporting.charts import score_heatmap
 from ocr_core.reporting.claims import fig5_statements
 from ocr_core.reporting.notebooks import setup_notebook
 from ocr_core.reporting.tables import Table, VerdictBox
-from ocr_core.reporting.verdicts import early_cut
 from ocr_core.scoring.scores import SCORES
 
 setup_notebook()

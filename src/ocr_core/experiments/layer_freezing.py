@@ -25,7 +25,7 @@ from ocr_core.experiments.ocr_verification import (
     hops_to_run,
     resolve_hops,
 )
-from ocr_core.experiments.settings import resolve_seeds
+from ocr_core.experiments.settings import early_cut, resolve_seeds
 from ocr_core.models.memory import release
 from ocr_core.store.results import RunDir
 from ocr_core.training.deltas import Delta
@@ -39,9 +39,9 @@ VARIANTS = ("none", "early_post", "late_post", "all", "early_pre", "late_pre")
 
 
 def split_layers(model, split: float = 0.75) -> tuple[range, range]:
-    """(early, late) block indices; early = the first round(split * depth) blocks."""
+    """(early, late) block indices; early = the first `early_cut(depth, split)` blocks."""
     depth = num_layers(model)
-    cut = round(split * depth)
+    cut = early_cut(depth, split)
     if not 0 < cut < depth:
         raise ValueError(f"split {split} leaves no early or no late layers in a {depth}-layer model")
     return range(cut), range(cut, depth)

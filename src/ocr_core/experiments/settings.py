@@ -25,6 +25,13 @@ CHEAP_SEEDS = (0, 1, 2, 3, 4)
 CHEAP = ("ocr_verification", "implication_robustness", "layer_freezing", "extractive_scores")
 
 
+def early_cut(depth: int, split: float = 0.75) -> int:
+    """The first block that is not early: round(split * depth), 3/4 by default, the paper's early/late split
+    (layer freezing's parts, the early-middle layers of the Fig. 5 statements). Python rounds a half to even:
+    14 of 18 blocks, 22 of 30."""
+    return round(split * depth)
+
+
 def default_seeds(experiment: str) -> tuple[int, ...]:
     """The seeds an experiment runs when none are given (CHEAP_SEEDS for the CHEAP ones, else SEEDS)."""
     return CHEAP_SEEDS if experiment in CHEAP else SEEDS

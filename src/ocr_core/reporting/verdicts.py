@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ocr_core.experiments.settings import early_cut
+
 LEVEL = 0.95
 N_BOOT = 4000
 
@@ -396,15 +398,9 @@ def localization_verdicts(records: Sequence[dict]) -> list[dict]:
     return rows
 
 
-def early_cut(depth: int) -> int:
-    """The first block that is not early-middle: round(3/4 of the depth), the paper's early/late split and the
-    layer freezing chapter's (Python rounds a half to even: 14 of 18 blocks, 22 of 30)."""
-    return round(0.75 * depth)
-
-
 def peak_verdict(layer: int, token: str, depth: int, where: str, last_token: str) -> str:
     """Whether an MLP score peak (layer, token label) is where a Fig. 5 statement puts it: in an early-middle
-    layer (below `early_cut(depth)`, the paper's own early/late split) and on the subject's last two tokens
+    layer (below `settings.early_cut(depth)`, the paper's own early/late split) and on the subject's last two tokens
     (`where="subject"`) or on the prompt's last token (`where="last"`)."""
     early = layer < early_cut(depth)
     subject = token.split(":", 1)[-1] in ("subject[-1]", "subject[-2]")
