@@ -69,8 +69,11 @@ def trains_embeddings(entry: CachedDelta) -> bool:
 def prune(max_bytes: int, root: Path | None = None, *, dry_run: bool = False) -> list[CachedDelta]:
     """Remove deltas until the rest take at most `max_bytes`: those with the embeddings trained first, then the
     least recently used; returns the removed ones."""
-    entries = sorted(cached_deltas(root), key=lambda e: not trains_embeddings(e))  # stable: LRU within each
+    entries = cached_deltas(root)
     total = sum(e.size for e in entries)
+    if total <= max_bytes:  # the common case, before every delta written: no metadata to read
+        return []
+    entries.sort(key=lambda e: not trains_embeddings(e))  # stable: least recently used first within each
     removed = []
     for entry in entries:
         if total <= max_bytes:
