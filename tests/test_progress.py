@@ -2,6 +2,7 @@
 epochs and end reach the progress lines with an ETA, and the profile counts the work per chapter and model."""
 
 import json
+from pathlib import Path
 
 from ocr_core.reporting import profile
 from ocr_core.reporting.progress import BuildMonitor
@@ -295,3 +296,38 @@ def test_a_page_is_up_to_date_until_something_it_reads_changes(tmp_path):
     (run / "records.json").write_text("[1]")
     (root / "notebooks" / "ch.py").write_text("x = 2\n")
     assert not book._page_current(root, "ch", ["m"], {}, out, package)
+
+
+def test_converting_a_notebook_while_another_process_reads_it_never_shows_half_a_file(tmp_path):
+    """Both compute workers convert the same jupytext source when they start a chapter: a reader (papermill in
+    the other worker) must see the whole notebook every time, never a truncated or empty file."""
+    import shutil
+    import threading
+
+    import nbformat
+
+    from ocr_core.reporting.notebooks import source_to_ipynb
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(root / "notebooks" / "ocr_verification.py", tmp_path / "notebooks")
+    target = source_to_ipynb("ocr_verification", tmp_path)
+    done, bad = threading.Event(), []
+
+    def convert():
+        for _ in range(60):
+            source_to_ipynb("ocr_verification", tmp_path)
+        done.set()
+
+    writer = threading.Thread(target=convert)
+    writer.start()
+    reads = 0
+    while not done.is_set() or reads == 0:
+        try:
+            nbformat.reads(target.read_text(), as_version=4)
+        except Exception as err:  # any failure to parse is what this test guards
+            bad.append(repr(err)[:80])
+        reads += 1
+    writer.join()
+    assert not bad, f"{len(bad)} of {reads} reads saw a partial notebook: {bad[:2]}"
+    assert not list((tmp_path / "notebooks").glob(".*")), "a temporary file was left behind"

@@ -36,13 +36,17 @@ def setup_notebook() -> Path:
 
 
 def source_to_ipynb(name: str, root: Path) -> Path:
-    """notebooks/<name>.py -> notebooks/<name>.ipynb (jupytext pairing; the .py is the source of truth)."""
+    """notebooks/<name>.py -> notebooks/<name>.ipynb (jupytext pairing; the .py is the source of truth).
+    Written atomically: the book's compute workers (and a sweep's runs) convert the same source at the same
+    time, and papermill must never read a file another process has just truncated."""
     import jupytext
+
+    from ocr_core.store.io import atomic_write_bytes
 
     source = root / "notebooks" / f"{name}.py"
     target = source.with_suffix(".ipynb")
     notebook = jupytext.read(source)
-    jupytext.write(notebook, target)
+    atomic_write_bytes(target, jupytext.writes(notebook, fmt="ipynb").encode())
     return target
 
 
