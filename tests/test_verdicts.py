@@ -169,6 +169,7 @@ def _ordering_records(after: dict[str, float]) -> list[dict]:
                         order=order,
                         stage="ocr",
                         epoch=epoch,
+                        step=epoch,  # as data ordering writes them: the stage's offset + epoch
                         eval_set="test_implications",
                         record="rank",
                         ranks=_ranks(m, 1.0, seeds=1, seed=seed * 11 + epoch + len(order))[0],

@@ -100,16 +100,21 @@ def mean_sd(values: Sequence[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def final_per_seed(records: Sequence[dict], which: str = "last", **match) -> dict[int, float]:
-    """{seed: mean_rank} at the last (`which="first"`: first) step of each seed's rows among `records` whose
-    fields equal `match` (e.g. stage="ocr", eval_set="test_implications"); of rows at the same step, the later."""
-    best: dict[int, tuple[int, float]] = {}
+def row_per_seed(records: Sequence[dict], which: str = "last", **match) -> dict[int, dict]:
+    """{seed: row} at the last (`which="first"`: first) step of each seed's rows among `records` whose fields
+    equal `match` (e.g. stage="ocr", eval_set="test_implications"); of rows at the same step, the later."""
+    best: dict[int, dict] = {}
     for r in records:
         if all(r.get(k) == v for k, v in match.items()):
-            seed, step = r["seed"], r["step"]
-            if seed not in best or (step >= best[seed][0] if which == "last" else step <= best[seed][0]):
-                best[seed] = (step, r["mean_rank"])
-    return {seed: value for seed, (_, value) in best.items()}
+            seed, kept = r["seed"], best.get(r["seed"])
+            if kept is None or (r["step"] >= kept["step"] if which == "last" else r["step"] <= kept["step"]):
+                best[seed] = r
+    return best
+
+
+def final_per_seed(records: Sequence[dict], which: str = "last", **match) -> dict[int, float]:
+    """{seed: mean_rank} of `row_per_seed`."""
+    return {seed: r["mean_rank"] for seed, r in row_per_seed(records, which, **match).items()}
 
 
 def final_mean_sd(records: Sequence[dict], which: str = "last", **match) -> tuple[float, float]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ocr_core.experiments.base import row_per_seed
 from ocr_core.experiments.settings import early_cut
 
 LEVEL = 0.95
@@ -253,18 +254,8 @@ def grafting_verdicts(records: Sequence[dict]) -> list[dict]:
 
 
 def _ocr_stage(records: Sequence[dict], which: str, **match) -> list[dict]:
-    """The test-name implication rows of the OCR stage at its first or last epoch (`which`), one per seed."""
-    sel = [
-        r
-        for r in records
-        if r["stage"] == "ocr" and r["eval_set"] == "test_implications" and all(r[k] == v for k, v in match.items())
-    ]
-    out = {}
-    for r in sel:
-        keep = out.get(r["seed"])
-        if keep is None or (r["epoch"] < keep["epoch"] if which == "first" else r["epoch"] > keep["epoch"]):
-            out[r["seed"]] = r
-    return list(out.values())
+    """The test-name implication rows of the OCR stage at its first or last step (`which`), one per seed."""
+    return list(row_per_seed(records, which, stage="ocr", eval_set="test_implications", **match).values())
 
 
 def ordering_verdicts(records: Sequence[dict], chance: float = 9.5) -> dict:
