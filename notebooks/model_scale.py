@@ -62,8 +62,8 @@ Table(shown.astype(object).where(shown.notna(), "-").rename(columns=words),
 # and the run refuses to start if it will not fit):
 
 # %%
-Table(table[~table.measured][["model", "finetune_gib", "command"]], "Table 2. The command that fills each empty row",
-      digits=0)
+Table(table[~table.measured][["model", "finetune_gib", "command"]].rename(columns=words),
+      "Table 2. The command that fills each empty row, and the memory its finetune needs (GiB)", digits=0)
 
 # %%
 long = measured.melt(

@@ -112,6 +112,8 @@ def test_tables_render_html_with_badges_and_plain_text_for_nbval():
     assert "<caption>Table 1. x</caption>" in html and "1.23" in html and "1.2346" not in html
     assert 'verdict-ok">OCR<' in html and 'verdict-na">no clear effect<' in html
     assert "verdict-no" in badge("does not reproduce (no clear effect)") and "verdict-ok" in badge("reproduces")
+    commands = Table(pd.DataFrame(dict(model=["m"], command=["python -m ocr_core x --model a/b<c"])))._repr_html_()
+    assert '<code class="book-command">python -m ocr_core x --model a/b&lt;c</code>' in commands  # escaped code
     box = VerdictBox([("m, first hop", "OCR"), ("n, first hop", "rose")], title="Verdict")
     assert repr(box) == "m, first hop: OCR\nn, first hop: rose"
     assert 'class="admonition' in box._repr_html_() and "verdict-no" in box._repr_html_()

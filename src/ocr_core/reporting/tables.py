@@ -11,6 +11,8 @@ import html
 import pandas as pd
 
 VERDICT_COLUMNS = ("verdict",)
+# Columns holding a shell command: shown as code (monospace, wrapping anywhere inside the column).
+CODE_COLUMNS = ("command",)
 
 # Verdict words (reporting.verdicts) -> badge colour: ok (the effect or claim holds), no (it clearly does not, or
 # goes the other way), na (no clear effect, not testable).
@@ -100,6 +102,8 @@ class Table:
     def _cell(self, column: str, value) -> str:
         if column in VERDICT_COLUMNS and isinstance(value, str):
             return badge(value)
+        if column in CODE_COLUMNS and isinstance(value, str):
+            return f'<code class="book-command">{html.escape(value)}</code>'
         if isinstance(value, float):
             return "–" if value != value else f"{value:.{self.digits}f}"  # NaN: no value for this row
         return html.escape(str(value))
