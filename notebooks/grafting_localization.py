@@ -56,7 +56,8 @@ VerdictBox([(f"{v['model']}, {v['kind']}, {v['variant']}: r = {v['r']} over {v['
 
 # %%
 # NBVAL_CHECK_OUTPUT
-Table(table[["model", "variant", "kind", "r2", "r2_sd", "n_seeds"]],
+Table(table[["model", "variant", "kind", "r2", "r2_sd", "n_seeds"]].rename(
+          columns={"r2": "r² (mean)", "r2_sd": "r² (sd)", "n_seeds": "seeds"}),
       "Table 1. r² per variant and component kind (mean and sd over seeds)", digits=3)
 
 # %%
@@ -68,7 +69,8 @@ for number, (variant, what) in enumerate([("points", "Per position x layer (x he
     for m, sub in first[first.variant == variant].groupby("model", sort=False):
         r2 = {k: r_squared(s.informative_WFI, s.downstream_ocr) for k, s in sub.groupby("kind")}
         charts.append(scatter_r2(sub, x="informative_WFI", y="downstream_ocr", color="kind", r2=r2,
-                                 title=f"{m}, seed {sub.seed.iloc[0]}"))
+                                 title=f"{m}, seed {sub.seed.iloc[0]}", x_title="informative score of W_FI",
+                                 y_title="downstream score of OCR"))
     if charts:
         display(Figure(alt.vconcat(*charts), f"Figure {number}. {what}: the informative score of W_FI (x) "
                                              "against the downstream score of test-name OCR (y), first seed; r² in "

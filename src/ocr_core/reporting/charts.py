@@ -230,8 +230,19 @@ def grouped_bars(
     return chart.properties(title=title) if title else chart
 
 
-def scatter_r2(frame: pd.DataFrame, *, x: str, y: str, color: str, r2: dict[str, float], title: str = "") -> alt.Chart:
-    """Per-component scatter of two scores, one panel per `color` value, r^2 in the panel titles."""
+def scatter_r2(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    color: str,
+    r2: dict[str, float],
+    title: str = "",
+    x_title: str | None = None,
+    y_title: str | None = None,
+) -> alt.Chart:
+    """Per-component scatter of two scores, one panel per `color` value, r^2 in the panel titles; the axes are
+    titled `x_title`, `y_title` (default: the column names)."""
     charts = []
     for value in dict.fromkeys(frame[color]):
         sub = frame[frame[color] == value]
@@ -239,8 +250,8 @@ def scatter_r2(frame: pd.DataFrame, *, x: str, y: str, color: str, r2: dict[str,
             alt.Chart(sub)
             .mark_circle(size=45, opacity=0.7)
             .encode(
-                x=alt.X(f"{x}:Q"),
-                y=alt.Y(f"{y}:Q"),
+                x=alt.X(f"{x}:Q", title=x_title or x),
+                y=alt.Y(f"{y}:Q", title=y_title or y),
                 tooltip=[c for c in ("component", "layer", "head", "token", "seed") if c in sub]
                 + [alt.Tooltip(f"{x}:Q", format=".3f"), alt.Tooltip(f"{y}:Q", format=".3f")],
             )
