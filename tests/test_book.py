@@ -220,7 +220,6 @@ MATHS_TYPESET = "() => (window.MathJax && MathJax.startup && MathJax.startup.pro
 PENDING = (
     "sweep",
     "structure_installation",
-    "cross_model",
 )
 
 

@@ -308,3 +308,18 @@ def test_fig5_statements_check_every_seed():
     mixed = {s: _score_table(s, (2, 1) if s < 3 else (2, 2)) for s in range(5)}  # "is" is not the subject
     rows = {(r["hop"], r["score"]): r for r in fig5_statements("m", mixed)}
     assert (rows[("first_hop", "informative")]["k"], rows[("first_hop", "informative")]["verdict"]) == (3, v.NO_EFFECT)
+
+
+def test_cross_model_headline_reads_the_papers_localization_variant():
+    """The headline's localization r² is the paper's variant (per position x layer) when the results have it,
+    not whichever variant the table lists last; results of version 1 (components only) keep theirs."""
+    from ocr_core.reporting.summary import paper_variant_r2
+
+    both = [
+        dict(variant="points", kind="mlp", r2=0.04),
+        dict(variant="points", kind="head", r2=0.10),
+        dict(variant="components", kind="mlp", r2=0.47),
+        dict(variant="components", kind="head", r2=0.28),
+    ]
+    assert paper_variant_r2(both) == dict(variant="points", mlp=0.04, head=0.10)
+    assert paper_variant_r2(both[2:]) == dict(variant="components", mlp=0.47, head=0.28)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ocr_core.experiments.base import Settings, read_only
 from ocr_core.experiments.data_ordering import ordering, ordering_table
-from ocr_core.experiments.grafting_localization import localization, localization_table
+from ocr_core.experiments.grafting_localization import VARIANTS, localization, localization_table
 from ocr_core.experiments.layer_freezing import freezing, freezing_table
 from ocr_core.experiments.ocr_verification import summarize_ocr, verify
 from ocr_core.experiments.prior_knowledge import knowledge_table, prior_knowledge
@@ -54,9 +54,7 @@ def headline(model: str, *, seeds: Sequence[int] | None = None, results="results
     ver = _verification(model, seeds, results)
     order = {r["order"]: r for r in ordering_table(read_records(ordering, model, seeds=seeds, results=results))}
     graft = {r["weights"]: r for r in grafting_table(read_records(grafting, model, seeds=seeds, results=results))}
-    loc = {
-        r["kind"]: r["r2"] for r in localization_table(read_records(localization, model, seeds=seeds, results=results))
-    }
+    loc = paper_variant_r2(localization_table(read_records(localization, model, seeds=seeds, results=results)))
     return {
         "model": model,
         "parameters": f"hop datasets lr {s.lr:g} x {s.epochs} epochs; fictional lr {f.lr:g} x {f.epochs} epochs; "
@@ -72,9 +70,19 @@ def headline(model: str, *, seeds: Sequence[int] | None = None, results="results
         "train facts after facts-first": order["facts_first"]["train_facts.after_structure"],
         "graft: impl. F'": graft["graft"]["implications_F'"],
         "control: impl. F'": graft["control"]["implications_F'"],
-        "localization r2 (MLP)": loc["mlp"],
-        "localization r2 (heads)": loc["head"],
+        f"localization r² (MLPs, {VARIANT_WORDS[loc['variant']]})": loc["mlp"],
+        f"localization r² (heads, {VARIANT_WORDS[loc['variant']]})": loc["head"],
     }
+
+
+VARIANT_WORDS = {"points": "per position x layer", "components": "per component"}
+
+
+def paper_variant_r2(rows: Sequence[dict]) -> dict:
+    """{"variant", "mlp", "head"}: localization r² (mean over seeds) of the paper's variant (per position x layer,
+    "points") where the rows have it, else of the first variant they have (results of version 1: components)."""
+    variant = next((v for v in VARIANTS if any(r["variant"] == v for r in rows)), VARIANTS[0])
+    return dict(variant=variant, **{r["kind"]: r["r2"] for r in rows if r["variant"] == variant})
 
 
 def paper_comparison(paper: dict, models: Sequence[str], *, seeds=None, results="results") -> dict:
