@@ -45,7 +45,7 @@ from ocr_core.experiments.params import check_params
 from ocr_core.experiments.structure_installation import installation, installation_table, score_peaks
 from ocr_core.reporting.charts import Figure, rank_trajectories, score_heatmap
 from ocr_core.reporting.notebooks import setup_notebook
-from ocr_core.reporting.tables import Table, VerdictBox, label
+from ocr_core.reporting.tables import Table, VerdictBox
 from ocr_core.reporting.verdicts import installation_verdicts, ordering_verdicts
 
 setup_notebook()
@@ -85,8 +85,10 @@ VerdictBox([(f"{v['model']}, {v['hop'].replace('_', ' ')}, {v['order'].replace('
 # NBVAL_CHECK_OUTPUT
 cols = ["fresh_implications.before", "fresh_implications.after", "fresh_implications.after.sd",
         "fresh_facts.after", "train_facts.after_structure", "train_implications.after_structure"]
-names = {c: label(c) for c in cols}
-Table(table[["model", "hop", "order", *cols]].rename(columns=names),
+names = dict(zip(cols, ["fresh impl.: before", "fresh impl.: after", "sd", "fresh facts: after", "structure facts",
+                         "structure impl."], strict=True))
+shown = table[["model", "hop", "order", *cols]].rename(columns=names)
+Table(shown.assign(hop=shown.hop.str.replace("_", " "), order=shown.order.str.replace("_", " ")),
       "Table 1. Fresh subjects' implication rank before and after their facts are trained (mean over seeds; "
       "sd), their fact rank, and the structure stage's own train facts and implications")
 
