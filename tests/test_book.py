@@ -403,6 +403,11 @@ def test_profile_page_reads_its_numbers_from_the_profile():
         "each run, in order: 7.9 GB (the running maximum of the runs so far), 6.1 GB (4.3 GB not file-backed)." in page
     )
     assert '"minutes">15.5</td>' in page and '"minutes">25.5</td>' in page  # (600 + 300 + 30) / 60, (1200 + 330) / 60
+    assert "It computed in" not in page  # a build that did not record how it computed
+    profile["meta"].update(workers=True, memory_budget_gb=16.0)
+    assert "one worker process per model, under a memory budget of 16 GB" in profile_page(profile)
+    profile["meta"].update(workers=False, memory_budget_gb=8.0)
+    assert "one process, one finetune at a time, under a memory budget of 8 GB" in profile_page(profile)
     assert "No profile" in profile_page({})
 
 

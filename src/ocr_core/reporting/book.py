@@ -378,6 +378,8 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
     events.emit_to(events_path, "peak", disk=monitor.peak_disk, rss=monitor.peak_rss, anon=monitor.peak_anon)
     where = provenance()
     meta = dict(models=list(args.models), seeds=args.seeds, jobs=args.jobs, commit=where["commit"], cpu=where["cpu"])
+    # what decided one worker per model against one process (a resumed build records its last run's)
+    meta.update(memory_budget_gb=args.memory_budget, workers=bool(parallel))
     all_events = events.read(events_path)
     rows = profile.summarize(all_events)
     compute = dict(chapters=monitor.compute_seconds, total=compute_total)

@@ -65,10 +65,24 @@ def profile_page(profile: dict) -> str:
         f"{html.escape(str(meta.get('cpu', '?')))} (2 cores), {len(meta.get('runs', []))} run(s) (a stopped build "
         f"resumes), wall time {wall:.0f} min in all. Peak disk (cache and results) {peak.get('disk_gb', 0):.1f} GB; "
         f"peak memory of all the build's processes together {peak.get('rss_gb', 0):.1f} GB (largest single process "
-        f"{peak.get('largest_process_rss_gb', 0):.1f} GB).{_per_run(meta.get('runs', []))}</p>\n"
+        f"{peak.get('largest_process_rss_gb', 0):.1f} GB).{_per_run(meta.get('runs', []))}{_mode(meta)}</p>\n"
     )
     caption = "Table 1. The work behind Figure 1: finetunes trained and reused, steps, evaluation and score passes"
     return facts + figure.html() + "\n" + Table(table, caption, digits=1).html() + "\n"
+
+
+def _mode(meta: dict) -> str:
+    """How the build computed: one worker per model or one process, under which memory budget (builds that did
+    not record it: nothing)."""
+    if "workers" not in meta:
+        return ""
+    how = "one worker process per model" if meta["workers"] else "one process, one finetune at a time"
+    budget = meta.get("memory_budget_gb")
+    return (
+        f" It computed in {how}, under a memory budget of {budget:g} GB (<code>--memory-budget</code>)."
+        if budget
+        else (f" It computed in {how}, with no memory budget.")
+    )
 
 
 def _per_run(runs: list[dict]) -> str:
