@@ -43,6 +43,9 @@ def _caption(caption: str) -> str:
     return f"<caption>{html.escape(caption)}</caption>" if caption else ""
 
 
+PAPER_LABEL = "Paper (OLMo-7B)"
+
+
 def claims_html(claims: pd.DataFrame, labels: dict[str, str] | None = None, caption: str = "") -> str:
     """The claims table as HTML: claim, the paper's value, and for each model its numbers and verdict."""
     labels = labels or {}
@@ -56,17 +59,21 @@ def claims_html(claims: pd.DataFrame, labels: dict[str, str] | None = None, capt
             cells = []
             for m in models:
                 r = by_model.get(m)
+                label = html.escape(labels.get(m, m))
                 if r is None:
-                    cells.append("<td>not run</td>")
+                    cells.append(f'<td data-label="{label}">not run</td>')
                     continue
                 cells.append(
-                    f"<td>{badge(r.verdict)}<div class='claims-ours'>{html.escape(r.ours)}</div>"
-                    f"<div class='claims-basis'>{html.escape(r.basis)}</div></td>"
+                    f'<td data-label="{label}">{badge(r.verdict)}<div class="claims-ours">{html.escape(r.ours)}</div>'
+                    f'<div class="claims-basis">{html.escape(r.basis)}</div></td>'
                 )
             paper = html.escape(per_model.paper.iloc[0])
-            rows.append(f"<tr><td>{html.escape(claim)}</td><td>{paper}</td>{''.join(cells)}</tr>")
+            rows.append(
+                f'<tr><td class="claims-claim">{html.escape(claim)}</td><td data-label="{PAPER_LABEL}">{paper}</td>'
+                f"{''.join(cells)}</tr>"
+            )
     return (
-        f'<table class="claims-table">{_caption(caption)}<thead><tr><th>Claim</th><th>Paper (OLMo-7b)</th>'
+        f'<table class="claims-table">{_caption(caption)}<thead><tr><th>Claim</th><th>{PAPER_LABEL}</th>'
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
