@@ -141,6 +141,13 @@ def localization_table(records: list[dict]) -> list[dict]:
 
 
 VARIANTS = ("points", "components")  # the paper's first
+VARIANT_WORDS = {"points": "per position and layer", "components": "per component"}
+
+
+def paper_variant(rows: list[dict]) -> str:
+    """The variant a claim is judged on: the paper's ("points") where `rows` have it, else the first variant they
+    have (results of version 1 are per component only)."""
+    return next((v for v in VARIANTS if any(variant_of(r) == v for r in rows)), VARIANTS[0])
 
 
 def variant_of(record: dict) -> str:

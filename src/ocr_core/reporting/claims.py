@@ -14,7 +14,7 @@ import pandas as pd
 
 from ocr_core.experiments.data_ordering import ordering
 from ocr_core.experiments.extractive_scores import scores, summarize_scores
-from ocr_core.experiments.grafting_localization import localization
+from ocr_core.experiments.grafting_localization import VARIANT_WORDS, localization, paper_variant
 from ocr_core.experiments.layer_freezing import freezing
 from ocr_core.experiments.ocr_verification import verify
 from ocr_core.experiments.settings import resolve_seeds
@@ -137,9 +137,8 @@ def localization_claims(model: str, paper: dict, seeds, results) -> list[dict]:
     records = read_records(localization, model, seeds=seeds, results=results)
     rows = []
     found = v.localization_verdicts(records)
-    # the claim is tested as the paper computes it (per position x layer points); older records have only ours
-    variant = "points" if any(r["variant"] == "points" for r in found) else "components"
-    per = {"points": "per position and layer, as the paper", "components": "per component"}[variant]
+    variant = paper_variant(found)  # as the paper computes it; older records have only ours
+    per = VARIANT_WORDS[variant] + (", as the paper" if variant == "points" else "")
     for r in (r for r in found if r["variant"] == variant):
         label = {"mlp": "MLPs", "head": "attention heads"}.get(r["kind"], r["kind"])
         rows.append(

@@ -81,7 +81,7 @@ def _mode(meta: dict) -> str:
     return (
         f" It computed in {how}, under a memory budget of {budget:g} GB (<code>--memory-budget</code>)."
         if budget
-        else (f" It computed in {how}, with no memory budget.")
+        else f" It computed in {how}, with no memory budget."
     )
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ocr_core.experiments.base import Settings, read_only
 from ocr_core.experiments.data_ordering import ordering, ordering_table
-from ocr_core.experiments.grafting_localization import VARIANTS, localization, localization_table
+from ocr_core.experiments.grafting_localization import VARIANT_WORDS, localization, localization_table, paper_variant
 from ocr_core.experiments.layer_freezing import freezing, freezing_table
 from ocr_core.experiments.ocr_verification import summarize_ocr, verify
 from ocr_core.experiments.prior_knowledge import knowledge_table, prior_knowledge
@@ -75,13 +75,9 @@ def headline(model: str, *, seeds: Sequence[int] | None = None, results="results
     }
 
 
-VARIANT_WORDS = {"points": "per position x layer", "components": "per component"}
-
-
 def paper_variant_r2(rows: Sequence[dict]) -> dict:
-    """{"variant", "mlp", "head"}: localization r² (mean over seeds) of the paper's variant (per position x layer,
-    "points") where the rows have it, else of the first variant they have (results of version 1: components)."""
-    variant = next((v for v in VARIANTS if any(r["variant"] == v for r in rows)), VARIANTS[0])
+    """{"variant", "mlp", "head"}: localization r² (mean over seeds) of `paper_variant` of the rows."""
+    variant = paper_variant(rows)
     return dict(variant=variant, **{r["kind"]: r["r2"] for r in rows if r["variant"] == variant})
 
 
