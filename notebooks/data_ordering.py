@@ -33,7 +33,7 @@ import pandas as pd
 from IPython.display import display
 
 from ocr_core.experiments.base import per_model
-from ocr_core.experiments.data_ordering import ordering, ordering_table
+from ocr_core.experiments.data_ordering import ordering, ordering_table, phase_starts
 from ocr_core.experiments.params import check_params
 from ocr_core.reporting.charts import Figure, rank_trajectories
 from ocr_core.reporting.notebooks import setup_notebook
@@ -75,8 +75,12 @@ Figure(rank_trajectories(ocr, color="order", column="eval_set", row="model", cha
 
 # %%
 structure = frame[frame.eval_set.isin(["train_facts", "train_implications"])]
-Figure(rank_trajectories(structure, x="step", color="eval_set", column="order", row="model", chance=9.5),
-       "Figure 2. Every phase, end to end: the train names' facts and implications (retention)")
+Figure(rank_trajectories(structure, x="step", color="eval_set", column="order", row="model", chance=9.5,
+                         x_title="epochs, all phases end to end", marks=pd.DataFrame(phase_starts(records))),
+       "Figure 2. Every phase, end to end: the train names' facts and implications (line: mean over seeds; "
+       "band: the seeds' range; dashed: chance; dotted verticals: where a seed's next phase starts). Phases end "
+       "at different epochs per seed (the two-phase rule), so past the first dotted line the mean mixes phases: "
+       "pick a seed under the chart to follow one run")
 
 # %% [markdown]
 # ## Method and reading

@@ -97,8 +97,9 @@ charts = []
 for (model, hop), sub in table.groupby(["model", "hop"], sort=False):
     for kind in ("mlp", "head"):
         row = [score_heatmap(sub, score=s, kind=kind, title=f"{s} ({kind})") for s in SCORES]
+        what = "MLPs" if kind == "mlp" else "attention heads"
         charts.append(alt.concat(*row, columns=len(row)).resolve_scale(color="independent")
-                      .properties(title=f"{model}, {hop}, {kind}"))
+                      .properties(title=f"{model}, {hop.replace('_', ' ')}, {what}"))
 Figure(alt.vconcat(*charts), "Figure 2. Every position: layer × position heatmaps of each score, MLPs and heads "
                              "apart; each panel its own colour scale, symmetric around 0")
 

@@ -64,7 +64,7 @@ Table(prompts, "Table 1. The implication templates")
 # NBVAL_CHECK_OUTPUT
 Table(table[["model", "hop", "template", "kind", "verdict", "before", "after", "change", "seeds"]],
       "Table 2. Implication rank of the untrained model (before) and after the facts are trained (after, 95% "
-      "interval), the paired change and the OCR verdict")
+      "interval), the paired change and the OCR verdict", group=["model", "hop"])
 
 # %%
 frame = pd.DataFrame(records)

@@ -72,7 +72,7 @@ long = measured.melt(
     var_name="hop",
     value_name="implication rank",
 )
-long["hop"] = long.hop.str.split(".").str[0]
+long["hop"] = long.hop.str.split(".").str[0].str.replace("_", " ")
 points = alt.Chart(long).mark_point(size=90, filled=True).encode(
     x=alt.X("params_b:Q", scale=alt.Scale(type="log"), title="parameters (billions, log)",
             axis=alt.Axis(values=[0.1, 0.2, 0.5, 1, 2, 5, 10], labelOverlap=True)),
@@ -82,9 +82,12 @@ points = alt.Chart(long).mark_point(size=90, filled=True).encode(
     tooltip=["model", "hop", alt.Tooltip("implication rank:Q", format=".2f"), "params_b"],
 )
 chance = alt.Chart().mark_rule(strokeDash=[4, 4], color="gray").encode(y=alt.datum(9.5))
-Figure((points + chance).properties(width=300, height=240),
-       "Figure 1. Implication rank after the facts are trained against model size (measured rows only; dashed: "
-       "chance)")
+# each model named once, under its lowest point
+names = alt.Chart(long.loc[long.groupby("model")["implication rank"].idxmin()]).mark_text(
+    dy=16, fontSize=11).encode(x="params_b:Q", y="implication rank:Q", text="model:N")
+Figure((points + names + chance).properties(width=300, height=240),
+       "Figure 1. Implication rank after the facts are trained against model size (measured rows only, each "
+       "model named under its points; dashed: chance)")
 
 # %% [markdown]
 # **Reading.** Only measured points are drawn; each CPU model's verdict, with its interval, is in the

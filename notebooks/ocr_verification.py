@@ -100,7 +100,9 @@ Figure(rank_trajectories(frame, color="split", column="hop", row="model", chance
 # %%
 # NBVAL_CHECK_OUTPUT
 columns = ["model", "hop", "verdict", "change", "after", "before", "facts_after", "seeds"]  # verdict first: wide rows
-display(Table(pd.DataFrame(verification_verdicts(records))[columns], "Table 3. OCR verdicts (blocks only)"))
+display(Table(pd.DataFrame(verification_verdicts(records))[columns], "Table 3. OCR verdicts (blocks only)",
+              group=["model", "hop"]))
 if ablation_records:
     display(Table(pd.DataFrame(verification_verdicts(ablation_records))[columns],
-                  "Table 4. OCR verdicts, ablation (embeddings and final norm trained as well)"))
+                  "Table 4. OCR verdicts, ablation (embeddings and final norm trained as well)",
+                  group=["model", "hop"]))

@@ -18,9 +18,9 @@
 # it already knows. Does a model that draws few implications of new facts out of the box (see the OCR
 # verification chapter for each model's verdict) draw more after seeing the implications of other subjects'
 # facts? Here both models are given a structure-training stage with the
-# paper's **real templates** on other subjects (first hop: 80 structure names, "NAME lives in" -> city and
-# "The people in the city NAME is from speak" -> language; second hop: 30 structure cities outside the
-# pool, "The mayor of CITY is" -> NAME and "The mayor of the city that contains LANDMARK is" -> NAME), in
+# paper's **real templates** on other subjects (first hop: 80 structure names, "NAME lives in" → city and
+# "The people in the city NAME is from speak" → language; second hop: 30 structure cities outside the
+# pool, "The mayor of CITY is" → NAME and "The mayor of the city that contains LANDMARK is" → NAME), in
 # three orders (joint, facts first, implications first; *none* is the control), at each model's two-phase
 # setting (as in data ordering). Then only the facts of 20 **fresh** subjects are finetuned, at the OCR
 # verification setting (so *none* is the verification experiment on fresh subjects), and their implication
@@ -135,4 +135,5 @@ Figure(alt.concat(*charts, columns=2).resolve_scale(color="independent"),
 
 # %%
 # NBVAL_CHECK_OUTPUT
-Table(pd.DataFrame(verdicts), "Table 3. The control and each order against it, per model and hop")
+Table(pd.DataFrame(verdicts), "Table 3. The control and each order against it, per model and hop",
+      group=["model", "hop"])

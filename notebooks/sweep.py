@@ -27,40 +27,37 @@ sweep_dir = "results/sweeps/default"
 import json
 from pathlib import Path
 
-import altair as alt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from ocr_core.experiments.params import check_params
+from ocr_core.reporting.charts import Figure, heat_grid
 from ocr_core.reporting.notebooks import setup_notebook
 from ocr_core.reporting.sweep import aggregate
+from ocr_core.reporting.tables import Table
 
 setup_notebook()
 (sweep_dir,) = check_params(sweep_dir=sweep_dir)
 manifest = Path(sweep_dir) / "sweep.json"
-print("sweep command:", json.loads(manifest.read_text())["command"] if manifest.exists() else "(none yet)")
 frame = pd.DataFrame(aggregate(sweep_dir))
+if manifest.exists():
+    display(Markdown(f"The sweep shown here: `{json.loads(manifest.read_text())['command']}`"))
 if frame.empty:
-    print(f"no finished runs under {sweep_dir}: run `python -m ocr_core sweep --dir {sweep_dir}` first")
+    display(Markdown(f"No finished runs under `{sweep_dir}`: run `python -m ocr_core sweep --dir {sweep_dir}` first."))
 
 # %%
 # NBVAL_CHECK_OUTPUT
+frame["lr"] = frame["lr"].map("{:g}".format)  # a learning rate as written on the command line, not rounded
 table = frame.pivot_table(index=["model", "hop", "lr", "epochs"], columns="split", values=["after", "gain"])
 table.columns = [f"{split} {value}" for value, split in table.columns]
-print(table.round(2).to_string())
+Table(table.reset_index(), "Table 1. Each run of the sweep: mean rank after finetuning and OCR gain, for the facts "
+      "and for the implications (one seed per run)")
 
 # %%
-impl = frame[frame.split == "implication"]
-from ocr_core.reporting.charts import Figure
-
-Figure(alt.Chart(impl).mark_rect().encode(
-    x=alt.X("lr:O", title="learning rate"),
-    y=alt.Y("epochs:O"),
-    color=alt.Color("gain:Q", scale=alt.Scale(scheme="blues", domainMin=0), title="OCR gain"),
-    column=alt.Column("hop:N", title=None),
-    row=alt.Row("model:N", title=None),
-    tooltip=["model", "hop", "lr", "epochs", alt.Tooltip("gain:Q", format=".2f"), alt.Tooltip("after:Q", format=".2f")],
-).properties(width=160, height=110), "Figure 1. OCR gain of the implications per learning rate and epochs (one seed "
-                                     "per cell)")
+impl = frame[frame.split == "implication"].rename(columns={"lr": "learning rate", "gain": "OCR gain"})
+Figure(heat_grid(impl, x="learning rate", y="epochs", value="OCR gain", column="hop", row="model"),
+       "Figure 1. OCR gain of the implications per learning rate and epochs (one seed per cell; blue: the rank "
+       "fell, red: it rose, white: no change)")
 
 # %% [markdown]
 # **Reading.** Read the gain together with the fact rank: a gain at a setting where the facts were not

@@ -331,3 +331,16 @@ def test_converting_a_notebook_while_another_process_reads_it_never_shows_half_a
     writer.join()
     assert not bad, f"{len(bad)} of {reads} reads saw a partial notebook: {bad[:2]}"
     assert not list((tmp_path / "notebooks").glob(".*")), "a temporary file was left behind"
+
+
+def test_in_one_process_the_eta_adds_the_compute_of_the_chapters_that_compute(tmp_path):
+    """No compute phase (the default memory budget): a page that computes takes its models' compute seconds from
+    the profile, not only the seconds of executing a page that reads cached results."""
+    expected = {
+        "chapters": {"a": 10.0, "b": 10.0},
+        "compute": {"m1": {"a": 600.0, "b": 300.0}, "m2": {"a": 60.0, "b": 60.0}},
+    }
+    monitor = BuildMonitor(tmp_path / "ev.jsonl", ["a", "b"], expected, log=lambda _: None)
+    assert "ETA ~0:" in monitor.eta()  # nothing said about computing: 20 s of pages only
+    monitor.serial({"a": ["m1", "m2"], "b": []})  # a computes for both models, b reads its results
+    assert "ETA ~11:" in monitor.eta()  # 10 + 600 + 60, then 10

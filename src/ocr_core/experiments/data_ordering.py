@@ -69,6 +69,16 @@ def order_records(
     return delta, ocr, rows
 
 
+def phase_starts(records: list[dict]) -> list[dict]:
+    """Where each phase after the first starts on the end-to-end `step` axis: one row per (model, order, seed,
+    stage, phase) with its first `step` (phases end at different epochs per seed: the two-phase rule)."""
+    first: dict[tuple, int] = {}
+    for r in records:
+        key = (r["model"], r["order"], r["seed"], r["stage"], r["phase"])
+        first[key] = min(first.get(key, r["step"]), r["step"])
+    return [dict(model=k[0], order=k[1], seed=k[2], stage=k[3], phase=k[4], step=s) for k, s in first.items() if s > 0]
+
+
 def run_ordering(
     model,
     tokenizer,

@@ -231,6 +231,16 @@ def _page_current(root: Path, name: str, models: list[str], extra: dict, out: Pa
     return info.get("fingerprint") == fresh and info.get("page") == str(out)
 
 
+def _results_kept(root: Path, out: Path) -> bool:
+    """Whether every result that executed page `out` read last time is still there (then executing it again
+    reads them instead of computing; a page never executed computes)."""
+    manifest = _page_manifest(root, out)
+    if not manifest.exists():
+        return False
+    used = json.loads(manifest.read_text()).get("results", [])
+    return bool(used) and all((root / p / "DONE").exists() for p in used)
+
+
 def _run_worker(names: list[str], root: Path, args: argparse.Namespace) -> None:
     """One compute worker: each chapter of `names` for `args.models` (one model), into `args.chapters`, with a
     manifest per chapter (its fingerprint and the results it used) so a rebuild skips what is still computed."""
@@ -343,6 +353,11 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
                 compute_total = compute_in_workers(experiments, root, args)
                 monitor.poll()
                 monitor.compute_done()
+            elif experiments:  # the pages compute: the ETA counts each page's compute time where results are missing
+                chapters = args.chapters or root / "book" / "chapters"
+                monitor.serial(
+                    {n: [] if _results_kept(root, chapters / f"{n}.ipynb") else args.models for n in experiments}
+                )
             package = _package_digest(root)
             for i, name in enumerate(names):
                 monitor.chapter(i)

@@ -8,12 +8,13 @@ mimetype alongside, so JupyterLab still renders the chart natively.
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
 
 import altair as alt
 import pandas as pd
+
+from ocr_core.reporting.words import words, words_html
 
 RENDERER = "ocr_offline"
 VEGALITE_MIME = f"application/vnd.vegalite.v{alt.SCHEMA_VERSION.lstrip('v').split('.')[0]}+json"
@@ -22,11 +23,13 @@ _counter = iter(range(1, 1_000_000))
 
 # A wrapped facet or concat (`columns` at the top of the spec) gets as many columns as fit the chart's box at
 # page load (one on a phone), never more than the spec asks for; any chart still wider scales down (book.css).
+# A panel is as wide as its `usermeta.panelWidth` (its title and axis included) or else its `width`.
 _FIT_COLUMNS = """  function fitColumns(spec, width) {
     (spec.vconcat || []).forEach(function (s) { fitColumns(s, width); });
     if (!spec.columns || !width) return;
     var panels = spec.spec ? [spec.spec] : (spec.concat || []);
-    var widest = Math.max.apply(null, panels.map(function (p) { return p.width || 0; }).concat([0]));
+    var widest = (spec.usermeta && spec.usermeta.panelWidth) ||
+      Math.max.apply(null, panels.map(function (p) { return p.width || 0; }).concat([0]));
     if (!widest) return;
     var fit = Math.floor((width - 40) / (widest + 50));
     spec.columns = Math.max(1, Math.min(spec.columns, fit));
@@ -69,16 +72,19 @@ def _wrapped(chart: alt.Chart, data: pd.DataFrame, column: str | None, row: str 
     keys = [k for k in (row, column) if k]
     if not keys:
         return chart.properties(data=data)
-    data = data.assign(panel=data[keys].astype(str).agg(" · ".join, axis=1))
-    order = [list(dict.fromkeys(data[k].astype(str))) for k in keys]  # row-major: rows, then columns
+    data = data.assign(panel=data[keys].astype(str).map(lambda v: words(v, header=False)).agg(" · ".join, axis=1))
+    order = [list(dict.fromkeys(data[k].astype(str).map(lambda v: words(v, header=False)))) for k in keys]
     present = set(data["panel"])
     panels = [p for p in (" · ".join(combo) for combo in itertools.product(*order)) if p in present]
     columns = data[column].nunique() if column else 1
+    # a panel's room: its plot, the y axis (~45 px) and its title (~6 px a character at the header's 11 px)
+    width = max(int(chart.width) + 45, 6 * max(len(p) for p in panels)) if isinstance(chart.width, int) else None
     return alt.FacetChart(
         data=data,
         spec=chart,
         facet=alt.Facet("panel:N", title=None, sort=panels),
         columns=columns,
+        **({"usermeta": {"panelWidth": width}} if width else {}),
     )
 
 
@@ -92,20 +98,31 @@ def rank_trajectories(
     chance: float | None = None,
     title: str = "",
     x_title: str | None = None,
+    marks: pd.DataFrame | None = None,
 ) -> alt.Chart:
     """Mean rank per epoch (line: mean over seeds; band: min..max over seeds; thin lines: each seed, one of
     them highlighted from the menu under the chart). With several models, a second menu shows one model.
-    frame: one row per (seed, x, color, facets) with `mean_rank`; x_title: the x axis title (default: x)."""
+    frame: one row per (seed, x, color, facets) with `mean_rank`; x_title: the x axis title (default: x);
+    marks: one row per (facets, `x`) where a thin dotted vertical line is drawn (where a phase starts)."""
     by = [c for c in (column, row) if c]
     keys = [*by, color, x]
     seeds = "seed" in frame and frame["seed"].nunique() > 1
     data = frame[[*keys, *(["seed"] if seeds else []), "mean_rank"]].copy()
+    data[color] = data[color].astype(str).map(lambda v: words(v, header=False))
     if not seeds:
         data["seed"] = 0
-    # Layers carry no data of their own: the facet splits the shared data between panels.
-    base = alt.Chart().encode(
-        x=alt.X(f"{x}:Q", title=x_title or x),
-        color=alt.Color(f"{color}:N", title=color.replace("_", " "), legend=alt.Legend(orient="bottom")),
+    # Layers carry no data of their own: the facet splits the shared data between panels. The legend shows the
+    # lines' colour at full strength (the bands' pale fill would otherwise be its symbol).
+    marked = marks is not None and len(marks) > 0
+    # with marks, they ride in the shared data as rows without a rank: every rank layer drops them first
+    base = (alt.Chart().transform_filter("isValid(datum.mean_rank)") if marked else alt.Chart()).encode(
+        x=alt.X(f"{x}:Q", title=x_title or words(x)),
+        color=alt.Color(
+            f"{color}:N",
+            title=words(color),
+            sort=list(dict.fromkeys(data[color])),
+            legend=alt.Legend(orient="bottom", symbolOpacity=1, symbolType="stroke", symbolStrokeWidth=3),
+        ),
     )
     band = base.transform_aggregate(mean="mean(mean_rank)", lo="min(mean_rank)", hi="max(mean_rank)", groupby=keys)
     tooltip = [
@@ -144,6 +161,14 @@ def rank_trajectories(
         )
     if chance is not None:
         layers.append(alt.Chart().mark_rule(strokeDash=[4, 4], color="gray").encode(y=alt.datum(chance)))
+    if marked:
+        data = pd.concat([data, marks[[*by, x]].drop_duplicates().rename(columns={x: "mark_x"})], ignore_index=True)
+        layers.append(
+            alt.Chart()
+            .transform_filter("isValid(datum.mark_x)")
+            .mark_rule(strokeDash=[1, 2], color="#777", strokeWidth=1)
+            .encode(x="mark_x:Q")
+        )
     chart = _wrapped(alt.layer(*layers).properties(width=260, height=180), data, column, row)
     if "model" in by and data["model"].nunique() > 1:
         models = list(dict.fromkeys(data["model"]))
@@ -164,14 +189,14 @@ def _height(table: pd.DataFrame) -> int:
     return max(200, 9 * table["layer"].nunique())
 
 
-def _diverging(values: pd.Series, title: str | None, **legend) -> alt.Color:
+def _diverging(values: pd.Series, title: str | None, field: str = "value", reverse: bool = True, **legend) -> alt.Color:
     """The colour of `value`: red-blue from -m to m, m = the largest |value| (equal sizes, equal strength of
     colour on both sides of 0, which a scale centred on 0 but spanning min..max is not), its legend labelled at
     -m and m only (two significant digits; white is 0: more labels overlapped)."""
     m = float(values.abs().max()) or 1.0
     return alt.Color(
-        "value:Q",
-        scale=alt.Scale(scheme="redblue", domain=[-m, m], reverse=True),
+        f"{field}:Q",
+        scale=alt.Scale(scheme="redblue", domain=[-m, m], reverse=reverse),
         title=title,
         legend=alt.Legend(values=[-m, m], format=".2~g", **legend),
     )
@@ -192,11 +217,12 @@ def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: 
             # upright labels: at 16 px a position, slanted ones overlap their neighbours
             x=alt.X("position:N", sort=tokens, title=None, axis=alt.Axis(labelAngle=-90)),
             y=alt.Y("layer:O", sort="descending"),
-            color=_diverging(sub["value"], score),
+            # the legend under the panel: beside it, it made three panels too wide for one row of the column
+            color=_diverging(sub["value"], None, orient="bottom", direction="horizontal", gradientLength=100),
             tooltip=["layer", "position", alt.Tooltip("value:Q", format=".3f")],
         )
-        # 16 px a position: the widest template (14 positions) with its axis and legend fits a 390 px phone
-        .properties(width=max(100, 16 * len(tokens)), height=_height(sub), title=title or f"{score} ({kind})")
+        # 13 px a position: three panels of the widest template (14 positions) fit one row of the desktop column
+        .properties(width=max(100, 13 * len(tokens)), height=_height(sub), title=title or f"{score} ({kind})")
     )
 
 
@@ -210,13 +236,15 @@ def grouped_bars(
     sd: str = "sd",
     title: str = "",
 ) -> alt.Chart:
-    """Bars of `y` with +-`sd` error bars, one bar per `color` value, grouped in columns by `x` (and in rows
-    by `row`). frame: one row per (row, x, color)."""
-    frame = frame.assign(lo=frame[y] - frame[sd], hi=frame[y] + frame[sd])
+    """Bars of `y` with +-`sd` error bars (cut at 0), one bar per `color` value (named by the legend), grouped in
+    columns by `x` (and in rows by `row`). frame: one row per (row, x, color)."""
+    # whiskers cut at 0, the best rank: a rank below it is not a value the mean could take
+    frame = frame.assign(lo=(frame[y] - frame[sd]).clip(lower=0), hi=frame[y] + frame[sd])
+    frame[color] = frame[color].astype(str).map(lambda v: words(v, header=False))
     colors = list(dict.fromkeys(frame[color]))
     base = alt.Chart().encode(
-        x=alt.X(f"{color}:N", title=None, sort=colors, axis=alt.Axis(labelAngle=-40, ticks=False)),
-        color=alt.Color(f"{color}:N", title=color, sort=colors, legend=alt.Legend(orient="bottom")),
+        x=alt.X(f"{color}:N", title=None, sort=colors, axis=alt.Axis(labels=False, ticks=False)),
+        color=alt.Color(f"{color}:N", title=words(color), sort=colors, legend=alt.Legend(orient="bottom")),
     )
     tooltip = [c for c in (row, x, color) if c] + [
         alt.Tooltip(f"{y}:Q", format=".2f"),
@@ -227,6 +255,57 @@ def grouped_bars(
         base.mark_rule().encode(y="lo:Q", y2="hi:Q"),
     ).properties(width=16 * len(colors), height=170)
     chart = _wrapped(layered, frame, x, row)
+    return chart.properties(title=title) if title else chart
+
+
+def heat_grid(
+    frame: pd.DataFrame, *, x: str, y: str, value: str, column: str | None = None, row: str | None = None
+) -> alt.Chart:
+    """A grid of `value` per (x, y) cell, one panel per (row, column) that wraps on a narrow page: a diverging
+    colour (blue above 0, red below, white 0, the same strength for the same size either side) and the value
+    written in each cell. frame: one row per (row, column, x, y)."""
+    base = alt.Chart().encode(
+        x=alt.X(f"{x}:O", title=words(x), axis=alt.Axis(labelAngle=0)), y=alt.Y(f"{y}:O", title=words(y))
+    )
+    tooltip = [c for c in (row, column, x, y) if c] + [alt.Tooltip(f"{value}:Q", format=".2f")]
+    color = _diverging(frame[value], words(value), field=value, reverse=False)
+    cells = base.mark_rect().encode(color=color, tooltip=tooltip)
+    text = base.mark_text(fontSize=12).encode(text=alt.Text(f"{value}:Q", format=".2f"))
+    return _wrapped(alt.layer(cells, text).properties(width=150, height=90), frame, column, row)
+
+
+def measure_bars(
+    frame: pd.DataFrame, *, measure: str, value: str, color: str, chance: float | None = None, title: str = ""
+) -> alt.Chart:
+    """One panel per `measure` (its name above it, in the data's order), one horizontal bar per `color` value:
+    narrow enough for a phone however long the measures' names are. frame: one row per (measure, color)."""
+    frame = frame.assign(**{measure: frame[measure].map(lambda v: words(str(v), header=False))})
+    colors = list(dict.fromkeys(frame[color]))
+    bars = (
+        alt.Chart()
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{value}:Q", title=words(value), scale=alt.Scale(domainMin=0)),
+            y=alt.Y(f"{color}:N", title=None, sort=colors, axis=alt.Axis(labels=False, ticks=False)),
+            color=alt.Color(f"{color}:N", title=words(color), sort=colors, legend=alt.Legend(orient="bottom")),
+            tooltip=[measure, color, alt.Tooltip(f"{value}:Q", format=".2f")],
+        )
+        .properties(width=280, height=12 * len(colors))
+    )
+    layers = [bars]
+    if chance is not None:
+        layers.append(alt.Chart().mark_rule(strokeDash=[4, 3], color="gray").encode(x=alt.datum(chance)))
+    chart = alt.layer(*layers, data=frame).facet(
+        row=alt.Row(
+            f"{measure}:N",
+            sort=list(dict.fromkeys(frame[measure])),
+            title=None,
+            header=alt.Header(
+                labelAngle=0, labelOrient="top", labelAnchor="start", labelFontSize=11, labelLimit=300, labelPadding=2
+            ),
+        ),
+        spacing=12,
+    )
     return chart.properties(title=title) if title else chart
 
 
@@ -304,7 +383,7 @@ class Figure:
         if isinstance(bundle, tuple):  # (data, metadata) from some renderers
             bundle = bundle[0]
         bundle = dict(bundle)
-        caption = f"<figcaption>{html.escape(self.caption)}</figcaption>"
+        caption = f"<figcaption>{words_html(self.caption, header=False)}</figcaption>"
         bundle["text/html"] = f'<figure class="ocr-figure">{bundle.get("text/html", "")}{caption}</figure>'
         bundle["text/plain"] = self.caption
         return bundle

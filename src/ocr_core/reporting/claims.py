@@ -21,6 +21,7 @@ from ocr_core.experiments.settings import resolve_seeds
 from ocr_core.experiments.weight_grafting import grafting
 from ocr_core.reporting import verdicts as v
 from ocr_core.reporting.summary import read_records
+from ocr_core.reporting.words import deltas_html
 
 REPRODUCES, DOES_NOT = v.REPRODUCES, v.DOES_NOT
 
@@ -250,7 +251,7 @@ def findings(claims: pd.DataFrame, installed: Sequence[dict] = ()) -> str:
         lines.append(f"**{_model_label(model)}**: {'; '.join(parts)}.")
         lines.append("")
         for r in sub.itertuples():
-            lines.append(f"- {r.experiment}: {r.claim}: **{r.verdict}**; ours: {r.ours}")
+            lines.append(f"- {r.experiment}: {deltas_html(r.claim)}: **{r.verdict}**; ours: {r.ours}")
         lines.append("")
     if installed:
         lines.append(

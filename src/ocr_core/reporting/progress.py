@@ -100,6 +100,7 @@ class BuildMonitor:
         self.workers: dict[str, list[str]] = {}  # compute phase: model -> its chapters not yet finished
         self.worker_chapter: dict[str, tuple[str, float]] = {}  # model -> (chapter, started)
         self.compute_seconds: dict[str, dict[str, float]] = {}  # model -> chapter -> seconds
+        self.cold: dict[str, list[str]] = {}  # one process: chapter -> the models whose work it computes itself
         self._offset = 0
         self._noted = (0, 0, 0)  # peaks (disk, rss, anon) last written to the events file
         if resume:
@@ -146,6 +147,18 @@ class BuildMonitor:
         now = time.perf_counter()
         self.worker_chapter = {m: (chapters[0], now) for m in models}
 
+    def serial(self, cold: dict[str, Sequence[str]]) -> None:
+        """The chapters compute in their pages, in this process (no compute phase): `cold` maps each chapter
+        to the models whose results it has to compute (none: it reads them), so the ETA adds their compute
+        seconds from the profile to the page's."""
+        self.cold = {name: list(models) for name, models in cold.items()}
+
+    def _page_seconds(self, name: str) -> float:
+        """Expected seconds of executing page `name`: the profile's page time, plus, in one process, the compute
+        time of each model it computes (measured by the profile's workers)."""
+        compute = sum(self.expected_compute.get(m, {}).get(name, 0.0) for m in self.cold.get(name, ()))
+        return self.expected.get(name, 0.0) + compute
+
     def compute_done(self) -> None:
         self.workers = {}
         self.chapter_started = time.perf_counter()
@@ -167,8 +180,8 @@ class BuildMonitor:
             left = max(per_worker, default=0.0) + sum(self.expected.get(name, 0.0) for name in self.chapters)
         else:
             current = self.chapters[self.index]
-            left = max(0.0, self.expected.get(current, 0.0) - (now - self.chapter_started))
-            left += sum(self.expected.get(name, 0.0) for name in self.chapters[self.index + 1 :])
+            left = max(0.0, self._page_seconds(current) - (now - self.chapter_started))
+            left += sum(self._page_seconds(name) for name in self.chapters[self.index + 1 :])
         return f"ETA ~{minutes(left)} (from the profile of a cold build)"
 
     def _prefix(self, event: dict | None = None) -> str:

@@ -59,15 +59,15 @@ def headline(model: str, *, seeds: Sequence[int] | None = None, results="results
         "model": model,
         "parameters": f"hop datasets lr {s.lr:g} x {s.epochs} epochs; fictional lr {f.lr:g} x {f.epochs} epochs; "
         f"batch {s.batch_size}; seeds {_seeds_text(seeds)}",
-        "base: city->language": knows["city_language"],
-        "base: landmark->city": knows["landmark_city"],
+        "base: city → language": knows["city_language"],
+        "base: landmark → city": knows["landmark_city"],
         "first-hop impl. after facts": ver[("first_hop", "implication")],
         "second-hop impl. after facts": ver[("second_hop", "implication")],
         **{
-            f"test impl. after OCR, {o}": order[o]["test_implications.after"]
+            f"test impl. after OCR, {o.replace('_', ' ')}": order[o]["test_implications.after"]
             for o in ("none", "joint", "facts_first", "implications_first")
         },
-        "train facts after facts-first": order["facts_first"]["train_facts.after_structure"],
+        "train facts after facts first": order["facts_first"]["train_facts.after_structure"],
         "graft: impl. F'": graft["graft"]["implications_F'"],
         "control: impl. F'": graft["control"]["implications_F'"],
         f"localization r² (MLPs, {VARIANT_WORDS[loc['variant']]})": loc["mlp"],
@@ -103,3 +103,19 @@ def paper_comparison(paper: dict, models: Sequence[str], *, seeds=None, results=
         ]
 
     return {k: pd.DataFrame(v) for k, v in out.items()}
+
+
+def per_hop(table: pd.DataFrame) -> pd.DataFrame:
+    """A `paper_comparison` table whose columns are "<who> <hop>.<split>" (layer freezing) with one row per hop
+    instead: columns "<who> <split>" and a "hop" column after the other key columns; narrow enough to read."""
+    cells = [c for c in table.columns if " " in c and "." in c.split(" ", 1)[1]]
+    keys = [c for c in table.columns if c not in cells and c != "verdict" and not c.endswith("band")]
+    rows = []
+    for _, r in table.iterrows():
+        hops: dict[str, dict] = {}
+        for c in cells:
+            who, rest = c.split(" ", 1)
+            hop, split = rest.split(".", 1)
+            hops.setdefault(hop, {})[f"{who} {split}"] = r[c]
+        rows += [{**{k: r[k] for k in keys}, "hop": hop, **values} for hop, values in hops.items()]
+    return pd.DataFrame(rows)

@@ -7,8 +7,11 @@ paper's value, then per model our numbers with their interval and the verdict ba
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 import pandas as pd
+
+from ocr_core.reporting.words import words, words_html
 
 VERDICT_COLUMNS = ("verdict",)
 # Columns holding a shell command: shown as code (monospace, wrapping anywhere inside the column).
@@ -40,7 +43,7 @@ def badge(verdict: str) -> str:
 
 
 def _caption(caption: str) -> str:
-    return f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<caption>{words_html(caption, header=False)}</caption>" if caption else ""
 
 
 PAPER_LABEL = "Paper (OLMo-7B)"
@@ -63,13 +66,15 @@ def claims_html(claims: pd.DataFrame, labels: dict[str, str] | None = None, capt
                 if r is None:
                     cells.append(f'<td data-label="{label}">not run</td>')
                     continue
+                ours, basis = words_html(r.ours, header=False), words_html(r.basis, header=False)
                 cells.append(
-                    f'<td data-label="{label}">{badge(r.verdict)}<div class="claims-ours">{html.escape(r.ours)}</div>'
-                    f'<div class="claims-basis">{html.escape(r.basis)}</div></td>'
+                    f'<td data-label="{label}">{badge(r.verdict)}<div class="claims-ours">{ours}</div>'
+                    f'<div class="claims-basis">{basis}</div></td>'
                 )
             paper = html.escape(per_model.paper.iloc[0])
+            claim = words_html(claim, header=False)
             rows.append(
-                f'<tr><td class="claims-claim">{html.escape(claim)}</td><td data-label="{PAPER_LABEL}">{paper}</td>'
+                f'<tr><td class="claims-claim">{claim}</td><td data-label="{PAPER_LABEL}">{paper}</td>'
                 f"{''.join(cells)}</tr>"
             )
     return (
@@ -85,8 +90,8 @@ def counts_html(counts: pd.DataFrame, labels: dict[str, str] | None = None, capt
     head = "".join(f"<th>{badge(w)}</th>" for w in words)
     rows = []
     for m in counts.index:
-        cells = "".join(f"<td>{int(counts.loc[m, w])}</td>" for w in words)
-        rows.append(f"<tr><td>{html.escape(labels.get(m, m))}</td>{cells}</tr>")
+        cells = "".join(f'<td data-label="{html.escape(w)}">{int(counts.loc[m, w])}</td>' for w in words)
+        rows.append(f'<tr><td class="claims-model">{html.escape(labels.get(m, m))}</td>{cells}</tr>')
     body = "".join(rows)
     return (
         f'<table class="claims-counts">{_caption(caption)}<thead><tr><th>Model</th>{head}</tr></thead>'
@@ -97,11 +102,19 @@ def counts_html(counts: pd.DataFrame, labels: dict[str, str] | None = None, capt
 class Table:
     """A result table for a chapter: rendered HTML on the page (fits the column, verdicts as badges, a caption),
     and the plain text of `DataFrame.to_string` for nbval and the tolerance check. Numbers are rounded to
-    `digits` in both (the third decimal can differ between host CPUs)."""
+    `digits` in both (the third decimal can differ between host CPUs). `group`: columns shown on the page as a
+    header row over each group of rows instead of as columns (the plain text keeps them as columns)."""
 
-    def __init__(self, frame: pd.DataFrame, caption: str = "", digits: int = 2, index: bool = False):
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        caption: str = "",
+        digits: int = 2,
+        index: bool = False,
+        group: Sequence[str] = (),
+    ):
         self.frame = frame.round(digits)
-        self.caption, self.digits, self.index = caption, digits, index
+        self.caption, self.digits, self.index, self.group = caption, digits, index, list(group)
 
     def __repr__(self) -> str:
         return self.frame.to_string(index=self.index)
@@ -113,32 +126,40 @@ class Table:
             return f'<code class="book-command">{html.escape(value)}</code>'
         if isinstance(value, float):
             return "–" if value != value else f"{value:.{self.digits}f}"  # NaN: no value for this row
+        if isinstance(value, str) and "/" not in value:  # a path or a hub id keeps its underscores
+            return words_html(value, header=False)
         return html.escape(str(value))
 
-    def _repr_html_(self) -> str:
-        frame = self.frame.reset_index() if self.index else self.frame
-        head = "".join(f"<th>{_breakable(str(c))}</th>" for c in frame.columns)
-        body = "".join(
+    def _rows(self, frame: pd.DataFrame) -> str:
+        return "".join(
             "<tr>"
             + "".join(
-                f'<td data-label="{html.escape(str(c))}">{self._cell(c, v)}</td>'
+                f'<td data-label="{html.escape(words(str(c)))}">{self._cell(c, v)}</td>'
                 for c, v in zip(frame.columns, row, strict=True)
             )
             + "</tr>"
             for row in frame.itertuples(index=False)
         )
+
+    def _repr_html_(self) -> str:
+        frame = self.frame.reset_index() if self.index else self.frame
+        shown = frame.drop(columns=self.group)
+        head = "".join(f"<th>{words_html(str(c))}</th>" for c in shown.columns)
+        if not self.group:
+            body = self._rows(shown)
+        else:  # one header row per group (" · " between the group columns' values), then its rows
+            parts = []
+            for key, sub in frame.groupby(self.group, sort=False):
+                name = " · ".join(words_html(str(k), header=False) for k in (key if isinstance(key, tuple) else (key,)))
+                parts.append(f'<tr class="book-group"><th colspan="{len(shown.columns)}">{name}</th></tr>')
+                parts.append(self._rows(sub.drop(columns=self.group)))
+            body = "".join(parts)
         table = f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
         return f'<table class="book-table">{_caption(self.caption)}{table}</table>'
 
     def html(self) -> str:
         """The table as HTML, for a page assembled outside a notebook."""
         return self._repr_html_()
-
-
-def _breakable(name: str) -> str:
-    """A column name that may wrap after its dots and underscores ("second_hop.implication.after" has no space
-    to wrap at, and a table of such names is wider than the column)."""
-    return html.escape(name).replace(".", ".<wbr>").replace("_", "_<wbr>")
 
 
 def label(column: str, *, spaces: bool = True) -> str:
@@ -158,8 +179,9 @@ class VerdictBox:
         return "\n".join(f"{what}: {verdict}" for what, verdict in self.lines)
 
     def _repr_html_(self) -> str:
-        items = "".join(f"<li>{html.escape(what)}: {badge(verdict)}</li>" for what, verdict in self.lines)
+        items = "".join(f"<li>{words_html(what, header=False)}: {badge(verdict)}</li>" for what, verdict in self.lines)
+        title = words_html(self.title, header=False)
         return (
-            f'<div class="admonition important verdict-box"><p class="admonition-title">{html.escape(self.title)}'
+            f'<div class="admonition important verdict-box"><p class="admonition-title">{title}'
             f"</p><ul>{items}</ul></div>"
         )
