@@ -82,8 +82,9 @@ Table(summary, "Table 1. Where each score peaks (first seed): the peak cell, the
 # %%
 from ocr_core.reporting.charts import Figure, paper_view
 
-Figure(alt.vconcat(*[paper_view(sub, title=f"{model}, {hop}") for (model, hop), sub in table.groupby(["model", "hop"],
-                                                                                                      sort=False)]),
+views = [paper_view(sub, title=f"{model}, {hop.replace('_', ' ')}")
+         for (model, hop), sub in table.groupby(["model", "hop"], sort=False)]
+Figure(alt.vconcat(*views),
        "Figure 1. The paper's view: each score per layer at the subject's last token and the last token, MLPs and "
        "heads summed; each panel its own colour scale, symmetric around 0")
 

@@ -69,7 +69,7 @@ for number, (variant, what) in enumerate([("points", "Per position x layer (x he
     for m, sub in first[first.variant == variant].groupby("model", sort=False):
         r2 = {k: r_squared(s.informative_WFI, s.downstream_ocr) for k, s in sub.groupby("kind")}
         charts.append(scatter_r2(sub, x="informative_WFI", y="downstream_ocr", color="kind", r2=r2,
-                                 title=f"{m}, seed {sub.seed.iloc[0]}", x_title="informative score of W_FI",
+                                 title=f"{m}, seed {sub.seed.iloc[0]}", x_title="informative score of W(F,I)",
                                  y_title="downstream score of OCR"))
     if charts:
         display(Figure(alt.vconcat(*charts), f"Figure {number}. {what}: the informative score of W_FI (x) "

@@ -70,7 +70,7 @@ Table(table[["model", "hop", "template", "kind", "verdict", "before", "after", "
 frame = pd.DataFrame(records)
 long = pd.concat([frame.assign(when="untrained", rank=frame.before),
                   frame.assign(when="facts trained", rank=frame.after)])
-long["panel"] = long.model + " · " + long.hop
+long["panel"] = long.model + " · " + long.hop.str.replace("_", " ")
 points = alt.Chart().mark_point(filled=True, size=60).encode(
     y=alt.Y("template:N", title=None, sort=list(dict.fromkeys(frame.template))),
     x=alt.X("mean(rank):Q", scale=alt.Scale(domain=[0, 19]), title="implication rank (mean over seeds; 0 = best)"),

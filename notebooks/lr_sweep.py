@@ -65,10 +65,12 @@ Table(table[columns].assign(lr=table.lr.map("{:g}".format)).rename(columns=words
 ends = frame[frame.phase == "W_F"].groupby(["model", "lr"]).epoch.max().rename("offset")
 frame = frame.join(ends, on=["model", "lr"])
 frame["epochs"] = frame["epoch"] + (frame["phase"] == "W_FI") * frame["offset"]
-Figure(rank_trajectories(frame.assign(lr=frame["lr"].map("lr {:g}".format)), x="epochs", color="eval_set",
-                         column="lr", row="model", chance=9.5, x_title="epoch (both phases)"),
+frame["lr"] = frame["lr"].map("lr {:g}".format)
+starts = ends.reset_index().assign(lr=lambda f: f["lr"].map("lr {:g}".format)).rename(columns={"offset": "epochs"})
+Figure(rank_trajectories(frame, x="epochs", color="eval_set", column="lr", row="model", chance=9.5,
+                         x_title="epoch (both phases)", marks=starts),
        "Figure 1. W_F until the facts are learned, then W_FI on top: train facts and implications after each "
-       "epoch, counted across both phases (seed 0; dashed: chance)")
+       "epoch, counted across both phases (seed 0; dashed: chance; dotted vertical: where W_FI starts)")
 
 # %% [markdown]
 # ## The rule's choice

@@ -63,7 +63,7 @@ Table(shown.astype(object).where(shown.notna(), "-").rename(columns=words),
 
 # %%
 Table(table[~table.measured][["model", "finetune_gib", "command"]].rename(columns=words),
-      "Table 2. The command that fills each empty row, and the memory its finetune needs (GiB)", digits=0)
+      "Table 2. The command that fills each empty row, and the memory its finetune needs (GiB)")
 
 # %%
 long = measured.melt(

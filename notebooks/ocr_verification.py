@@ -95,7 +95,7 @@ Figure(rank_trajectories(frame, color="split", column="hop", row="model", chance
 # model (its control), item by item: *OCR* when the change's 95% interval lies below 0 and the final rank's
 # interval lies below chance; *fell, not below chance* when only the first holds; *no clear effect* when the
 # change's interval holds 0; *rose* when it lies above 0. Intervals: bootstrap over seeds, then the 20 items
-# within each seed (`ocr_core.reporting.verdicts`). `facts_after` is the trained facts' final rank.
+# within each seed (`ocr_core.reporting.verdicts`). *facts after* is the trained facts' final rank.
 
 # %%
 # NBVAL_CHECK_OUTPUT

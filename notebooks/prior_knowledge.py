@@ -47,14 +47,16 @@ Table(table, "Table 1. The base models on the latent relations: mean rank of the
 
 # %%
 from ocr_core.reporting.charts import Figure
+from ocr_core.reporting.words import words
 
-Figure(alt.Chart(table).mark_bar().encode(
-    x=alt.X("relation:N", title=None, sort=list(dict.fromkeys(table.relation))),
+shown = table.assign(relation=table.relation.map(words))
+Figure(alt.Chart(shown).mark_bar().encode(
+    x=alt.X("relation:N", title=None, sort=list(dict.fromkeys(shown.relation))),
     xOffset="model:N",
     y=alt.Y("mean_rank:Q", title="mean rank of the true answer (0 = best)"),
     color=alt.Color("model:N", legend=alt.Legend(orient="bottom")),
     tooltip=["model", "relation", alt.Tooltip("mean_rank:Q", format=".2f"), alt.Tooltip("top1:Q", format=".0%")],
-).properties(width=300, height=220) + alt.Chart(table).mark_rule(strokeDash=[4, 4]).encode(y="mean(chance):Q"),
+).properties(width=300, height=220) + alt.Chart(shown).mark_rule(strokeDash=[4, 4]).encode(y="mean(chance):Q"),
        "Figure 1. Mean rank of the true answer per relation and model (dashed: chance)")
 
 # %% [markdown]

@@ -115,7 +115,7 @@ scores = pd.DataFrame([r for r in records if r["record"] == "score"])
 scores = scores[scores.seed == seeds[0]]
 charts = [
     score_heatmap(scores[(scores.model == m) & (scores.hop == h) & (scores.order == o)], score="downstream",
-                  title=f"{m}, {h}, {o}")
+                  title=f"{m}, {h.replace('_', ' ')}, {o.replace('_', ' ')}")
     for m in models for h in ("first_hop", "second_hop") for o in ("none", "facts_first")
 ]
 Figure(alt.concat(*charts, columns=2).resolve_scale(color="independent"),

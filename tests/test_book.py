@@ -402,7 +402,9 @@ def test_profile_page_reads_its_numbers_from_the_profile():
     assert (
         "each run, in order: 7.9 GB (the running maximum of the runs so far), 6.1 GB (4.3 GB not file-backed)." in page
     )
-    assert '"minutes">15.5</td>' in page and '"minutes">25.5</td>' in page  # (600 + 300 + 30) / 60, (1200 + 330) / 60
+    # (600 + 300 + 30) / 60, (1200 + 330) / 60; the counts of both models summed in the chapter's one row
+    assert '"minutes, gemma-3-270m">15.5</td>' in page and '"minutes, smollm2-135m">25.5</td>' in page
+    assert '"finetunes"><span>24</span></td>' in page and "OCR verification" in page and "ocr_verification" not in page
     assert "It computed in" not in page  # a build that did not record how it computed
     profile["meta"].update(workers=True, memory_budget_gb=16.0)
     assert "one worker process per model, under a memory budget of 16 GB" in profile_page(profile)

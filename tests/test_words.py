@@ -29,7 +29,7 @@ def test_a_table_shows_words_on_the_page_and_raw_names_in_its_plain_text():
     frame = pd.DataFrame(dict(model=["m", "m"], hop=["first_hop", "second_hop"], mean_rank=[1.0, 2.0]))
     table = Table(frame, "Table 1. facts_F after W_FI")
     page = table._repr_html_()
-    assert "<th>mean rank</th>" in page and '<td data-label="hop">first hop</td>' in page
+    assert "<th>mean rank</th>" in page and '<td data-label="hop"><span class="book-word">first hop</span></td>' in page
     assert "facts F after W<sub>F,I</sub>" in page
     assert "mean_rank" not in page and "first_hop" not in page
     assert "mean_rank" in repr(table) and "first_hop" in repr(table)  # what nbval compares is unchanged

@@ -221,8 +221,13 @@ def score_heatmap(table: pd.DataFrame, *, score: str, kind: str = "mlp", title: 
             color=_diverging(sub["value"], None, orient="bottom", direction="horizontal", gradientLength=100),
             tooltip=["layer", "position", alt.Tooltip("value:Q", format=".3f")],
         )
-        # 13 px a position: three panels of the widest template (14 positions) fit one row of the desktop column
-        .properties(width=max(100, 13 * len(tokens)), height=_height(sub), title=title or f"{score} ({kind})")
+        # 13 px a position, fewer for a long template: three panels of any template fit one row of the desktop
+        # column (the page's rows then all hold three)
+        .properties(
+            width=max(100, max(9, min(13, 180 // len(tokens))) * len(tokens)),
+            height=_height(sub),
+            title=title or f"{score} ({kind})",
+        )
     )
 
 
@@ -244,7 +249,13 @@ def grouped_bars(
     colors = list(dict.fromkeys(frame[color]))
     base = alt.Chart().encode(
         x=alt.X(f"{color}:N", title=None, sort=colors, axis=alt.Axis(labels=False, ticks=False)),
-        color=alt.Color(f"{color}:N", title=words(color), sort=colors, legend=alt.Legend(orient="bottom")),
+        # a legend of many entries in rows of three: in one row it was wider than a phone and shrank the chart
+        color=alt.Color(
+            f"{color}:N",
+            title=words(color),
+            sort=colors,
+            legend=alt.Legend(orient="bottom", columns=min(3, len(colors))),
+        ),
     )
     tooltip = [c for c in (row, x, color) if c] + [
         alt.Tooltip(f"{y}:Q", format=".2f"),
@@ -264,13 +275,22 @@ def heat_grid(
     """A grid of `value` per (x, y) cell, one panel per (row, column) that wraps on a narrow page: a diverging
     colour (blue above 0, red below, white 0, the same strength for the same size either side) and the value
     written in each cell. frame: one row per (row, column, x, y)."""
+
+    def order(values: pd.Series) -> list:  # numbers (learning rates written as text too) in numeric order
+        try:
+            return sorted(values.unique(), key=float)
+        except (TypeError, ValueError):
+            return list(dict.fromkeys(values))
+
     base = alt.Chart().encode(
-        x=alt.X(f"{x}:O", title=words(x), axis=alt.Axis(labelAngle=0)), y=alt.Y(f"{y}:O", title=words(y))
+        x=alt.X(f"{x}:O", title=words(x), sort=order(frame[x]), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{y}:O", title=words(y), sort=order(frame[y])),
     )
-    tooltip = [c for c in (row, column, x, y) if c] + [alt.Tooltip(f"{value}:Q", format=".2f")]
+    frame = frame.assign(shown=frame[value].round(2))  # rounded as the tables round it (0.625 -> 0.62)
+    tooltip = [c for c in (row, column, x, y) if c] + [alt.Tooltip(f"{value}:Q", format=".3f")]
     color = _diverging(frame[value], words(value), field=value, reverse=False)
     cells = base.mark_rect().encode(color=color, tooltip=tooltip)
-    text = base.mark_text(fontSize=12).encode(text=alt.Text(f"{value}:Q", format=".2f"))
+    text = base.mark_text(fontSize=12).encode(text=alt.Text("shown:Q", format=".2f"))
     return _wrapped(alt.layer(cells, text).properties(width=150, height=90), frame, column, row)
 
 

@@ -123,12 +123,16 @@ class Table:
         if column in VERDICT_COLUMNS and isinstance(value, str):
             return badge(value)
         if column in CODE_COLUMNS and isinstance(value, str):
-            return f'<code class="book-command">{html.escape(value)}</code>'
+            # it wraps between its words only: a line break inside "--seeds" or "3e-6" misreads as two words
+            tokens = " ".join(f'<span class="book-word">{html.escape(t)}</span>' for t in value.split(" "))
+            return f'<code class="book-command">{tokens}</code>'
+        # each cell's content in one element: a phone lays a cell out as a row of its label and its content
         if isinstance(value, float):
             return "–" if value != value else f"{value:.{self.digits}f}"  # NaN: no value for this row
         if isinstance(value, str) and "/" not in value:  # a path or a hub id keeps its underscores
-            return words_html(value, header=False)
-        return html.escape(str(value))
+            shown = words_html(value, header=False)
+            return f'<span class="book-word">{shown}</span>' if " " not in value else f"<span>{shown}</span>"
+        return f"<span>{html.escape(str(value))}</span>"
 
     def _rows(self, frame: pd.DataFrame) -> str:
         return "".join(

@@ -21,6 +21,8 @@ WORDS = {
     "city_language": "city → language",
     "landmark_city": "landmark → city",
     "eval_set": "evaluation set",
+    "ocr_verification": "OCR verification",
+    "ocr": "OCR",
 }
 
 # The paper's weight deltas: W_F, W_FI, W_I, W_IF, W_J, W_F', and the LaTeX forms W_{F,I}, $W_{F'}$.
@@ -36,6 +38,7 @@ def _subscript(match: re.Match) -> str:
 
 def _generic(text: str, header: bool) -> str:
     text = text.replace("_prime", "'")
+    text = re.sub(r"(?<![A-Za-z])ocr(?![A-Za-z]|_core)", "OCR", text)  # "train_facts.after_ocr"
     if header:  # "test_implications.after" -> "test implications: after" (not in cells: "0.05" is a number)
         text = re.sub(r"(?<=[A-Za-z])\.(?=[A-Za-z])", ": ", text)
     return text.replace("_", " ")
@@ -45,6 +48,9 @@ def _render(name: str, header: bool, text, delta) -> str:
     if name in WORDS:
         return text(WORDS[name])
     name = re.sub(r"\s*->\s*", " → ", name)
+    # a difference whose right side is a sum reads as one: "graft - base+W_F'" -> "graft − (base + W_F')"
+    name = re.sub(r"^(.*\S) - (\S*\+\S*)$", r"\1 − (\2)", name)
+    name = re.sub(r"(?<=\S) - (?=\S)", " − ", name)
     name = re.sub(r"(?<=[\w'])\+(?=[A-Za-z$])", " + ", name)  # "base+W_F" -> "base + W_F"
     out, last = [], 0
     for m in _DELTA.finditer(name):

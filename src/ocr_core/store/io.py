@@ -7,8 +7,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ocr_core.errors import UserError
 
@@ -25,6 +26,12 @@ class DiskSpaceError(UserError, OSError):
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder and rename, so readers never see half a file. Temporary
     files left by a killed writer of the same file are removed first. A full disk raises DiskSpaceError."""
+    atomic_write(path, lambda fh: fh.write(data), len(data))
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], object], size: int) -> None:
+    """`atomic_write_bytes` for content that `write` streams into the open file (`size` bytes in all, for the
+    message of a full disk): a large file is never held in memory whole."""
     from ocr_core.store import faults
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,7 +39,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            write(fh)
             fh.flush()
             faults.point(f"write:{path.suffix.lstrip('.')}")
         os.replace(tmp, path)
@@ -42,7 +49,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             raise DiskSpaceError(
                 errno.ENOSPC,
                 f"no space left on the disk holding {path.parent} while writing {path.name} "
-                f"({len(data) / 1e9:.2f} GB; nothing partial was kept). Free some space, lower "
+                f"({size / 1e9:.2f} GB; nothing partial was kept). Free some space, lower "
                 "OCR_CORE_CACHE_MAX_GB, or point OCR_CORE_CACHE at a larger disk",
             ) from err
         raise
