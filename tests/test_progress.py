@@ -344,3 +344,20 @@ def test_in_one_process_the_eta_adds_the_compute_of_the_chapters_that_compute(tm
     assert "ETA ~0:" in monitor.eta()  # nothing said about computing: 20 s of pages only
     monitor.serial({"a": ["m1", "m2"], "b": []})  # a computes for both models, b reads its results
     assert "ETA ~11:" in monitor.eta()  # 10 + 600 + 60, then 10
+
+
+def test_in_one_process_the_eta_scales_by_how_fast_the_computing_pages_went(monkeypatch, tmp_path):
+    """The profile's compute seconds come from one-thread workers; a computing page that took half its estimate
+    halves the estimate of the computing pages still to come."""
+    from ocr_core.reporting import progress
+
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: clock[0])
+    expected = {"chapters": {"a": 0.0, "b": 0.0, "c": 0.0}, "compute": {"m": {"a": 600.0, "b": 1200.0, "c": 60.0}}}
+    monitor = BuildMonitor(tmp_path / "ev.jsonl", ["a", "b", "c"], expected, log=lambda _: None)
+    monitor.serial({"a": ["m"], "b": ["m"], "c": []})
+    monitor.chapter(0)
+    assert "ETA ~30:00" in monitor.eta()  # 600 + 1200, c reads its results
+    clock[0] += 300.0  # a took 300 s of its 600
+    monitor.chapter(1)
+    assert "ETA ~10:00" in monitor.eta()  # b: 1200 x 0.5

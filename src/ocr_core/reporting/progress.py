@@ -101,6 +101,7 @@ class BuildMonitor:
         self.worker_chapter: dict[str, tuple[str, float]] = {}  # model -> (chapter, started)
         self.compute_seconds: dict[str, dict[str, float]] = {}  # model -> chapter -> seconds
         self.cold: dict[str, list[str]] = {}  # one process: chapter -> the models whose work it computes itself
+        self._computed = [0.0, 0.0]  # one process: seconds the finished computing pages took, and their estimate
         self._offset = 0
         self._noted = (0, 0, 0)  # peaks (disk, rss, anon) last written to the events file
         if resume:
@@ -139,7 +140,11 @@ class BuildMonitor:
 
     def chapter(self, index: int) -> None:
         """Chapter `index` (0-based, into `chapters`) starts now."""
-        self.index, self.chapter_started = index, time.perf_counter()
+        now = time.perf_counter()
+        if self.cold.get(self.chapters[self.index]) and index > self.index:  # a computing page just finished
+            self._computed[0] += now - self.chapter_started
+            self._computed[1] += self._page_seconds(self.chapters[self.index])
+        self.index, self.chapter_started = index, now
 
     def compute(self, models: Sequence[str], chapters: Sequence[str]) -> None:
         """The compute phase starts: one worker per model, each through `chapters` in order."""
@@ -153,11 +158,11 @@ class BuildMonitor:
         seconds from the profile to the page's."""
         self.cold = {name: list(models) for name, models in cold.items()}
 
-    def _page_seconds(self, name: str) -> float:
+    def _page_seconds(self, name: str, scale: float = 1.0) -> float:
         """Expected seconds of executing page `name`: the profile's page time, plus, in one process, the compute
-        time of each model it computes (measured by the profile's workers)."""
+        time of each model it computes (measured by the profile's workers), times `scale`."""
         compute = sum(self.expected_compute.get(m, {}).get(name, 0.0) for m in self.cold.get(name, ()))
-        return self.expected.get(name, 0.0) + compute
+        return (self.expected.get(name, 0.0) + compute) * scale
 
     def compute_done(self) -> None:
         self.workers = {}
@@ -179,9 +184,13 @@ class BuildMonitor:
                 per_worker.append(rest)
             left = max(per_worker, default=0.0) + sum(self.expected.get(name, 0.0) for name in self.chapters)
         else:
+            # the profile's workers ran one thread each: the computing pages finished so far say how this
+            # machine and process compare, and the pages still to come are scaled by it
+            spent, planned = self._computed
+            scale = spent / planned if planned > 0 else 1.0
             current = self.chapters[self.index]
-            left = max(0.0, self._page_seconds(current) - (now - self.chapter_started))
-            left += sum(self._page_seconds(name) for name in self.chapters[self.index + 1 :])
+            left = max(0.0, self._page_seconds(current, scale) - (now - self.chapter_started))
+            left += sum(self._page_seconds(name, scale) for name in self.chapters[self.index + 1 :])
         return f"ETA ~{minutes(left)} (from the profile of a cold build)"
 
     def _prefix(self, event: dict | None = None) -> str:
