@@ -129,8 +129,9 @@ class Table:
         # each cell's content in one element: a phone lays a cell out as a row of its label and its content
         if isinstance(value, float):
             return "–" if value != value else f"{value:.{self.digits}f}"  # NaN: no value for this row
-        if isinstance(value, str) and "/" not in value:  # a path or a hub id keeps its underscores
-            shown = words_html(value, header=False)
+        if isinstance(value, str):  # a path or a hub id keeps its underscores
+            shown = words_html(value, header=False) if "/" not in value else html.escape(value)
+            # one word (a model's name, "early_post") breaks inside only if it is wider than the column
             return f'<span class="book-word">{shown}</span>' if " " not in value else f"<span>{shown}</span>"
         return f"<span>{html.escape(str(value))}</span>"
 
