@@ -142,6 +142,11 @@ def finetune(
                 bar.set_postfix(epoch=epoch, loss=round(result.losses[-1], 3), **ranks)
             if stop:
                 break
+        # Adam's moments and the gradients go before the delta is made: the end of a finetune then holds no
+        # more than its steps did (with them, +1x the trained parameters: +0.4 GB for a Gemma-3-270M delta)
+        optimizer.state.clear()
+        for p in params.values():
+            p.grad = None
         result.delta = Delta.between(dict(model.named_parameters()), snapshot)
     finally:
         bar.close()
