@@ -180,8 +180,12 @@ def _still_computed(manifest: Path, fingerprint: str, root: Path) -> bool:
         info = json.loads(manifest.read_text())
     except (OSError, json.JSONDecodeError):
         return False
-    paths = info.get("results") or []
-    return info.get("fingerprint") == fingerprint and bool(paths) and all((root / p / "DONE").exists() for p in paths)
+    return info.get("fingerprint") == fingerprint and _all_done(root, info.get("results") or [])
+
+
+def _all_done(root: Path, paths: list[str]) -> bool:
+    """Whether there are result folders in `paths` (relative to `root`, or absolute) and each is finished."""
+    return bool(paths) and all((root / p / "DONE").exists() for p in paths)
 
 
 def _package_digest(root: Path) -> str:
@@ -237,8 +241,7 @@ def _results_kept(root: Path, out: Path) -> bool:
     manifest = _page_manifest(root, out)
     if not manifest.exists():
         return False
-    used = json.loads(manifest.read_text()).get("results", [])
-    return bool(used) and all((root / p / "DONE").exists() for p in used)
+    return _all_done(root, json.loads(manifest.read_text()).get("results", []))
 
 
 def _run_worker(names: list[str], root: Path, args: argparse.Namespace) -> None:

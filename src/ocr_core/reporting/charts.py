@@ -65,6 +65,11 @@ def enable_offline() -> None:
     alt.data_transformers.disable_max_rows()
 
 
+def _worded(values: pd.Series) -> pd.Series:
+    """Data values as a reader reads them on a chart (`words`): "facts_first" -> "facts first"."""
+    return values.astype(str).map(lambda v: words(v, header=False))
+
+
 def _wrapped(chart: alt.Chart, data: pd.DataFrame, column: str | None, row: str | None) -> alt.Chart:
     """Facet `chart` (whose data is `data`) into panels that wrap: one panel per (row, column) value in the
     data's order, labelled "row · column", `columns` = the number of column values (the page lowers it to
@@ -72,8 +77,9 @@ def _wrapped(chart: alt.Chart, data: pd.DataFrame, column: str | None, row: str 
     keys = [k for k in (row, column) if k]
     if not keys:
         return chart.properties(data=data)
-    data = data.assign(panel=data[keys].astype(str).map(lambda v: words(v, header=False)).agg(" · ".join, axis=1))
-    order = [list(dict.fromkeys(data[k].astype(str).map(lambda v: words(v, header=False)))) for k in keys]
+    shown = {k: _worded(data[k]) for k in keys}
+    data = data.assign(panel=pd.DataFrame(shown).agg(" · ".join, axis=1))
+    order = [list(dict.fromkeys(shown[k])) for k in keys]  # row-major: rows, then columns
     present = set(data["panel"])
     panels = [p for p in (" · ".join(combo) for combo in itertools.product(*order)) if p in present]
     columns = data[column].nunique() if column else 1
@@ -108,7 +114,7 @@ def rank_trajectories(
     keys = [*by, color, x]
     seeds = "seed" in frame and frame["seed"].nunique() > 1
     data = frame[[*keys, *(["seed"] if seeds else []), "mean_rank"]].copy()
-    data[color] = data[color].astype(str).map(lambda v: words(v, header=False))
+    data[color] = _worded(data[color])
     if not seeds:
         data["seed"] = 0
     # Layers carry no data of their own: the facet splits the shared data between panels. The legend shows the
@@ -245,7 +251,7 @@ def grouped_bars(
     columns by `x` (and in rows by `row`). frame: one row per (row, x, color)."""
     # whiskers cut at 0, the best rank: a rank below it is not a value the mean could take
     frame = frame.assign(lo=(frame[y] - frame[sd]).clip(lower=0), hi=frame[y] + frame[sd])
-    frame[color] = frame[color].astype(str).map(lambda v: words(v, header=False))
+    frame[color] = _worded(frame[color])
     colors = list(dict.fromkeys(frame[color]))
     base = alt.Chart().encode(
         x=alt.X(f"{color}:N", title=None, sort=colors, axis=alt.Axis(labels=False, ticks=False)),
@@ -299,7 +305,7 @@ def measure_bars(
 ) -> alt.Chart:
     """One panel per `measure` (its name above it, in the data's order), one horizontal bar per `color` value:
     narrow enough for a phone however long the measures' names are. frame: one row per (measure, color)."""
-    frame = frame.assign(**{measure: frame[measure].map(lambda v: words(str(v), header=False))})
+    frame = frame.assign(**{measure: _worded(frame[measure])})
     colors = list(dict.fromkeys(frame[color]))
     bars = (
         alt.Chart()

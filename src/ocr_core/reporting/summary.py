@@ -59,15 +59,15 @@ def headline(model: str, *, seeds: Sequence[int] | None = None, results="results
         "model": model,
         "parameters": f"hop datasets lr {s.lr:g} x {s.epochs} epochs; fictional lr {f.lr:g} x {f.epochs} epochs; "
         f"batch {s.batch_size}; seeds {_seeds_text(seeds)}",
-        "base: city → language": knows["city_language"],
-        "base: landmark → city": knows["landmark_city"],
+        "base: city->language": knows["city_language"],
+        "base: landmark->city": knows["landmark_city"],
         "first-hop impl. after facts": ver[("first_hop", "implication")],
         "second-hop impl. after facts": ver[("second_hop", "implication")],
         **{
-            f"test impl. after OCR, {o.replace('_', ' ')}": order[o]["test_implications.after"]
+            f"test impl. after OCR, {o}": order[o]["test_implications.after"]
             for o in ("none", "joint", "facts_first", "implications_first")
         },
-        "train facts after facts first": order["facts_first"]["train_facts.after_structure"],
+        "train facts after facts-first": order["facts_first"]["train_facts.after_structure"],
         "graft: impl. F'": graft["graft"]["implications_F'"],
         "control: impl. F'": graft["control"]["implications_F'"],
         f"localization r² (MLPs, {VARIANT_WORDS[loc['variant']]})": loc["mlp"],

@@ -21,8 +21,6 @@ WORDS = {
     "city_language": "city → language",
     "landmark_city": "landmark → city",
     "eval_set": "evaluation set",
-    "ocr_verification": "OCR verification",
-    "ocr": "OCR",
 }
 
 # The paper's weight deltas: W_F, W_FI, W_I, W_IF, W_J, W_F', and the LaTeX forms W_{F,I}, $W_{F'}$.
