@@ -361,3 +361,30 @@ def test_in_one_process_the_eta_scales_by_how_fast_the_computing_pages_went(monk
     clock[0] += 300.0  # a took 300 s of its 600
     monitor.chapter(1)
     assert "ETA ~10:00" in monitor.eta()  # b: 1200 x 0.5
+
+
+def test_in_one_process_the_eta_scales_by_the_training_steps_not_by_a_resumed_page(monkeypatch, tmp_path):
+    """A resumed build's first computing page did most of its work in the earlier run: it finishes in a tenth of
+    its estimate, but this process trains at half the profile's speed per step, so what is left takes twice
+    the profile's time, not a tenth of it."""
+    from ocr_core.reporting import progress
+
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: clock[0])
+    expected = {
+        "chapters": {"a": 0.0, "b": 0.0},
+        "compute": {"m": {"a": 1000.0, "b": 600.0}},
+        "work": [
+            {"chapter": "a", "steps": 1000, "finetune_s": 800.0},
+            {"chapter": "b", "steps": 500, "finetune_s": 400.0},
+        ],
+    }
+    path = tmp_path / "ev.jsonl"
+    monitor = BuildMonitor(path, ["a", "b"], expected, log=lambda _: None)
+    monitor.serial({"a": ["m"], "b": ["m"]})
+    monitor.chapter(0)
+    events.emit_to(path, "finetune", 16.0, model="m", steps=10)  # 1.6 s a step, the profile's 0.8
+    monitor.poll()
+    clock[0] += 100.0  # a ends after a tenth of its 1000 s
+    monitor.chapter(1)
+    assert "ETA ~20:00" in monitor.eta()  # b: 600 s x 2

@@ -73,7 +73,8 @@ class BuildMonitor:
     """Follows the events file of a build in a thread and prints progress lines; tracks peak disk use of
     `disk_folders` and the peak resident memory of this process and everything it started (kernels, compute
     workers), summed. `expected`: a previous cold build's profile (`reporting.profile`): {"chapters": {chapter:
-    seconds}, "compute": {model: {chapter: seconds}}} (empty: no ETA). With `resume` (the events file holds an
+    seconds}, "compute": {model: {chapter: seconds}}, "work": [{"steps": n, "finetune_s": seconds, ...}]} (empty:
+    no ETA). With `resume` (the events file holds an
     interrupted build that this one resumes) the earlier runs' chapter seconds and peaks are kept, not
     printed again; peaks are written to the events file as they rise, so a killed run's peaks are kept too."""
 
@@ -102,6 +103,10 @@ class BuildMonitor:
         self.compute_seconds: dict[str, dict[str, float]] = {}  # model -> chapter -> seconds
         self.cold: dict[str, list[str]] = {}  # one process: chapter -> the models whose work it computes itself
         self._computed = [0.0, 0.0]  # one process: seconds the finished computing pages took, and their estimate
+        self._trained = [0.0, 0]  # this run's finetunes: seconds and training steps
+        work = expected.get("work", [])
+        steps = sum(row.get("steps", 0) for row in work)
+        self._profile_step = sum(row.get("finetune_s", 0.0) for row in work) / steps if steps else 0.0
         self._offset = 0
         self._noted = (0, 0, 0)  # peaks (disk, rss, anon) last written to the events file
         if resume:
@@ -184,14 +189,22 @@ class BuildMonitor:
                 per_worker.append(rest)
             left = max(per_worker, default=0.0) + sum(self.expected.get(name, 0.0) for name in self.chapters)
         else:
-            # the profile's workers ran one thread each: the computing pages finished so far say how this
-            # machine and process compare, and the pages still to come are scaled by it
-            spent, planned = self._computed
-            scale = spent / planned if planned > 0 else 1.0
+            scale = self._scale()
             current = self.chapters[self.index]
             left = max(0.0, self._page_seconds(current, scale) - (now - self.chapter_started))
             left += sum(self._page_seconds(name, scale) for name in self.chapters[self.index + 1 :])
         return f"ETA ~{minutes(left)} (from the profile of a cold build)"
+
+    def _scale(self) -> float:
+        """How this process computes against the profile (which may come from other threads, another machine):
+        its training steps' seconds against the profile's, once it has trained; before, the computing pages
+        finished so far against their estimate. Steps, not pages: a resumed build's first page may have done
+        most of its work in an earlier run, and would say this build is that much faster."""
+        seconds, steps = self._trained
+        if steps and self._profile_step > 0:
+            return seconds / steps / self._profile_step
+        spent, planned = self._computed
+        return spent / planned if planned > 0 else 1.0
 
     def _prefix(self, event: dict | None = None) -> str:
         if self.workers:
@@ -239,6 +252,8 @@ class BuildMonitor:
                 continue
             kind = event["kind"]
             if kind == "finetune":
+                self._trained[0] += event["seconds"]
+                self._trained[1] += event.get("steps", 0)
                 text = f"{event.get('desc', '')}: {event.get('steps', 0)} steps in {event['seconds']:.0f} s"
                 self.line(text, event)
             elif kind == "epoch" and time.perf_counter() - self._last_line > 30:
