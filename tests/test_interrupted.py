@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -111,6 +112,17 @@ def test_book_killed_between_and_inside_chapters_resumes(tmp_path):
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps, "finished results were recomputed"
     assert set(finished) < set(_records(results))
     assert (chapters / "ocr_verification.ipynb").exists()
+    # the profile keeps the pages' seconds of the runs before: one process, so no worker recorded them
+    own = {m[1]: float(m[2]) for m in re.finditer(r"\[book\] (\w+): (\d+) s \(", third.stdout)}
+    chapters_s = json.loads((ROOT / "_build" / "book_profile.json").read_text())["chapters"]
+    assert chapters_s["prior_knowledge"] > own.get("prior_knowledge", 0.0) + 0.5, (
+        chapters_s,
+        own,
+    )  # ran in the first run
+    assert chapters_s["ocr_verification"] > own.get("ocr_verification", 0.0) + 0.5, (
+        chapters_s,
+        own,
+    )  # died in the second
 
 
 @pytest.mark.slow

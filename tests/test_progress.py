@@ -388,3 +388,37 @@ def test_in_one_process_the_eta_scales_by_the_training_steps_not_by_a_resumed_pa
     clock[0] += 100.0  # a ends after a tenth of its 1000 s
     monitor.chapter(1)
     assert "ETA ~20:00" in monitor.eta()  # b: 600 s x 2
+
+
+def test_a_stopped_builds_pages_keep_their_seconds_in_the_profile():
+    """One process records no worker seconds: each page's time is summed over the runs from its page events, and
+    a page whose run was killed while it executed counts until that run's last event."""
+    found = [
+        dict(kind="build", started=True, t=0.0),
+        dict(kind="page", started=True, chapter="a", t=0.0),
+        dict(kind="page", seconds=10.0, chapter="a", t=10.0),
+        dict(kind="page", started=True, chapter="b", t=10.0),
+        dict(kind="eval", seconds=1.0, chapter="b", t=25.0),  # killed after this
+        dict(kind="build", started=True, t=100.0),
+        dict(kind="page", started=True, chapter="a", t=100.0),
+        dict(kind="page", seconds=2.0, chapter="a", t=102.0),
+        dict(kind="page", started=True, chapter="b", t=102.0),
+        dict(kind="page", seconds=30.0, chapter="b", t=132.0),
+    ]
+    assert profile.page_seconds(found) == {"a": 12.0, "b": 45.0}
+
+
+def test_a_profile_made_in_one_process_gives_each_page_its_compute_apart(monkeypatch, tmp_path):
+    """A one-process profile's page seconds hold the compute: a page that reads cached results is estimated
+    without it, a page that computes with it."""
+    from ocr_core.reporting import progress
+
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: 1000.0)
+    work = [{"chapter": "a", "model": "m", "steps": 100, "finetune_s": 600.0, "eval_s": 80.0, "load_s": 10.0}]
+    expected = {"chapters": {"a": 700.0, "b": 20.0}, "compute": {}, "work": work}
+    reads = BuildMonitor(tmp_path / "ev.jsonl", ["a", "b"], expected, log=lambda _: None)
+    reads.serial({"a": [], "b": []})
+    assert "ETA ~0:30" in reads.eta()  # 700 - 690, then 20
+    computes = BuildMonitor(tmp_path / "ev.jsonl", ["a", "b"], expected, log=lambda _: None)
+    computes.serial({"a": ["m"], "b": []})
+    assert "ETA ~12:00" in computes.eta()  # 10 + 690, then 20

@@ -373,7 +373,9 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
                     continue
                 print(f"[book] {i + 1}/{len(names)} {name} ({', '.join(args.models)}) | {monitor.eta()}", flush=True)
                 page_started = time.time()
+                events.emit_to(events_path, "page", started=True)
                 timings[name] = execute(name, root, args.models, extra, args.chapters)
+                events.emit_to(events_path, "page", timings[name])
                 used = [
                     e["path"]
                     for e in events.read(events_path)
@@ -408,7 +410,9 @@ def _execute_all(names: list[str], root: Path, args: argparse.Namespace) -> dict
         anon_gb=max(r["anon_gb"] for r in meta["runs"]),  # of it, memory no file backs (not the mapped weights)
         largest_process_rss_gb=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6, 2),
     )
-    profile.write(build / "book_profile.json", rows=rows, chapters=timings, peak=peak, meta=meta, compute=compute)
+    pages = profile.page_seconds(all_events)  # a resumed build's earlier runs executed pages too
+    chapters = {name: pages.get(name, 0.0) for name in timings}
+    profile.write(build / "book_profile.json", rows=rows, chapters=chapters, peak=peak, meta=meta, compute=compute)
     events.emit_to(events_path, "build", done=True)  # the next build starts a new profile
     print(
         f"[book] peak disk (cache + results) {peak['disk_gb']} GB, peak memory (all processes) {peak['rss_gb']} GB",

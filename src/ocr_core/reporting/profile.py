@@ -69,6 +69,31 @@ def summarize(events: Iterable[dict]) -> list[dict]:
     ]
 
 
+def page_seconds(events: Iterable[dict]) -> dict[str, float]:
+    """Seconds each page took to execute in one process, summed over the runs of a (possibly resumed) build, from
+    its `page` events; a page whose run was stopped while it executed counts until that run's last event."""
+    out: dict[str, float] = defaultdict(float)
+    running: dict[str, float] = {}  # page -> when it started, in the current run
+    last = 0.0
+
+    def stopped() -> None:
+        for name, since in running.items():
+            out[name] += last - since
+        running.clear()
+
+    for e in events:
+        if e["kind"] == "build" and e.get("started"):
+            stopped()
+        elif e["kind"] == "page" and e.get("started"):
+            running[e["chapter"]] = e["t"]
+        elif e["kind"] == "page":
+            running.pop(e["chapter"], None)
+            out[e["chapter"]] += e["seconds"]
+        last = e["t"]
+    stopped()
+    return {name: round(seconds, 1) for name, seconds in out.items()}
+
+
 def interrupted(path: Path) -> list[dict]:
     """The runs of a build whose events file `path` holds no end (it was stopped, killed or failed): what a
     new build resumes and keeps in its profile. [] when there is none or the last build ended."""

@@ -32,6 +32,13 @@ def work_frame(profile: dict) -> pd.DataFrame:
     return frame
 
 
+def _how(profile: dict) -> str:
+    """How the build's minutes were spent: by one-thread workers, or in one process (a profile written before
+    the build recorded it came from workers)."""
+    meta = profile.get("meta", {})
+    return "one worker thread per model" if meta.get("workers", True) else "one process, both cores"
+
+
 def profile_page(profile: dict) -> str:
     """The HTML fragment of the rerun page's "How long a cold build takes" section."""
     enable_offline()
@@ -48,7 +55,7 @@ def profile_page(profile: dict) -> str:
         .mark_bar()
         .encode(
             y=alt.Y("chapter:N", sort=chapters, title=None),
-            x=alt.X("sum(minutes):Q", title="minutes (one worker thread per model)"),
+            x=alt.X("sum(minutes):Q", title=f"minutes ({_how(profile)})"),
             color=alt.Color("part:N", sort=list(PARTS.values()), legend=alt.Legend(orient="bottom")),
             yOffset="model:N",
             tooltip=["chapter", "model", "part", alt.Tooltip("sum(minutes):Q", format=".1f", title="minutes")],

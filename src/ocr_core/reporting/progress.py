@@ -91,6 +91,8 @@ class BuildMonitor:
         self.path, self.chapters = Path(path), list(chapters)
         self.expected = dict(expected.get("chapters", {}))
         self.expected_compute = {m: dict(c) for m, c in expected.get("compute", {}).items()}
+        if not self.expected_compute:  # a profile of one process: its pages' seconds hold their models' compute
+            self._split_compute(expected.get("work", []))
         self.disk_folders, self.log, self.interval = list(disk_folders), log, interval
         self.started = time.perf_counter()
         self.chapter_started = self.started
@@ -115,6 +117,17 @@ class BuildMonitor:
         self._last_disk = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _split_compute(self, work: Sequence[dict]) -> None:
+        """Take each model's compute per chapter (its training, evaluation, score passes and loads) out of the
+        page seconds of a profile made in one process, as the workers' profiles record them apart."""
+        for row in work:
+            if row.get("model") and row.get("chapter"):
+                seconds = sum(row.get(k, 0.0) for k in ("finetune_s", "eval_s", "score_s", "load_s"))
+                per = self.expected_compute.setdefault(row["model"], {})
+                per[row["chapter"]] = per.get(row["chapter"], 0.0) + seconds
+        for name, seconds in self.expected.items():
+            self.expected[name] = max(0.0, seconds - sum(c.get(name, 0.0) for c in self.expected_compute.values()))
 
     def _resume(self) -> None:
         """Take over an interrupted build's chapter seconds; print only what happens from now on. The peaks start
