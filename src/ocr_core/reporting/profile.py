@@ -29,6 +29,8 @@ COUNTERS = (
     "results_reused",
 )
 
+WORK = ("finetune", "delta_reused", "eval", "scores", "load", "result")  # the event kinds that are counted
+
 
 def _model(event: dict) -> str:
     return str(event.get("model", "")).split("@", 1)[0]
@@ -43,6 +45,8 @@ def summarize(events: Iterable[dict]) -> list[dict]:
         kind = e["kind"]
         if "model" in e:
             current[e["pid"]] = _model(e)
+        if kind not in WORK:  # build, page, peak, epoch, chapter: no row of work
+            continue
         row = rows[(e.get("chapter", ""), _model(e) if "model" in e else current.get(e["pid"], ""))]
         if kind == "finetune":
             row["finetunes"] += 1
