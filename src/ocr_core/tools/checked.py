@@ -1,10 +1,10 @@
 """The book's regression check on a host that cannot run the pinned numerics ("tolerance" mode).
 
-On a pinned x86-64 host (`numerics.mode() == "exact"`) `make test` runs nbval, which re-executes a chapter
-and compares every `# NBVAL_CHECK_OUTPUT` cell's text exactly. Elsewhere (ARM, x86 without AVX2, or
-OCR_CORE_NUMERICS=native) the same code paths cannot be had, so this module re-executes the chapter with
-papermill (its committed parameters) and compares those cells' text with numbers allowed to differ by
-`numerics.TOLERANCE` and every word (verdicts, names, column headers) required to be equal.
+On a pinned x86-64 host without AVX-512 (`numerics.mode() == "exact"`) `make test` runs nbval, which
+re-executes a chapter and compares every `# NBVAL_CHECK_OUTPUT` cell's text exactly. Elsewhere (ARM, x86
+without AVX2, a host with AVX-512, or OCR_CORE_NUMERICS=native) the book's bits cannot be had, so this module
+re-executes the chapter with papermill (its committed parameters) and compares those cells' text with numbers
+allowed to differ by `numerics.TOLERANCE` and every word (verdicts, names, column headers) required to be equal.
 
     python -m ocr_core.tools.checked book/chapters/ocr_verification.ipynb [...]   # exit 1 on a difference
 """
@@ -29,14 +29,14 @@ def split_numbers(text: str) -> tuple[list[str], list[float]]:
 
 def compare_text(expected: str, got: str, tolerance: float) -> list[str]:
     """Differences between two checked outputs: words must be equal, numbers within `tolerance` (absolute;
-    nan equals nan). Returns one line per difference (empty: the outputs agree)."""
+    nan equals nan, inf equals inf). Returns one line per difference (empty: the outputs agree)."""
     (words_e, nums_e), (words_g, nums_g) = split_numbers(expected), split_numbers(got)
     if [" ".join(w.split()) for w in words_e] != [" ".join(w.split()) for w in words_g]:
         return [f"the words differ:\n  expected: {expected!r}\n  got:      {got!r}"]
     problems = []
     for i, (a, b) in enumerate(zip(nums_e, nums_g, strict=True)):
-        same_nan = a != a and b != b
-        if not same_nan and not abs(a - b) <= tolerance:
+        same = a == b or (a != a and b != b)  # equal (inf too: inf - inf is nan), or both nan
+        if not same and not abs(a - b) <= tolerance:
             problems.append(f"number {i + 1}: expected {a:g}, got {b:g} (tolerance {tolerance:g})")
     return problems
 
