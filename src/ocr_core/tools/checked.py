@@ -1,8 +1,8 @@
 """The book's regression check on a host that cannot run the pinned numerics ("tolerance" mode).
 
-On a pinned x86-64 host without AVX-512 (`numerics.mode() == "exact"`) `make test` runs nbval, which
+On a pinned AMD x86-64 host (`numerics.mode() == "exact"`) `make test` runs nbval, which
 re-executes a chapter and compares every `# NBVAL_CHECK_OUTPUT` cell's text exactly. Elsewhere (ARM, x86
-without AVX2, a host with AVX-512, or OCR_CORE_NUMERICS=native) the book's bits cannot be had, so this module
+without AVX2, an Intel host, or OCR_CORE_NUMERICS=native) the book's bits cannot be had, so this module
 re-executes the chapter with papermill (its committed parameters) and compares those cells' text with numbers
 allowed to differ by `numerics.TOLERANCE` and every word (verdicts, names, column headers) required to be equal.
 
