@@ -365,6 +365,22 @@ def test_in_one_process_the_eta_scales_by_how_fast_the_computing_pages_went(monk
     assert "ETA ~10:00" in monitor.eta()  # b: 1200 x 0.5
 
 
+def test_a_short_first_page_does_not_scale_the_eta(monkeypatch, tmp_path):
+    """A first computing page planned under 5 minutes (a model's first load, a few evaluations) says little
+    about the hours of training after it: a page that took a tenth of its 3 min leaves the estimate as it is."""
+    from ocr_core.reporting import progress
+
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: clock[0])
+    expected = {"chapters": {"a": 0.0, "b": 0.0}, "compute": {"m": {"a": 180.0, "b": 3600.0}}}
+    monitor = BuildMonitor(tmp_path / "ev.jsonl", ["a", "b"], expected, log=lambda _: None)
+    monitor.serial({"a": ["m"], "b": ["m"]})
+    monitor.chapter(0)
+    clock[0] += 18.0
+    monitor.chapter(1)
+    assert "ETA ~1:00:00" in monitor.eta()  # b as planned, not 6 min
+
+
 def test_in_one_process_the_eta_scales_by_the_training_steps_not_by_a_resumed_page(monkeypatch, tmp_path):
     """A resumed build's first computing page did most of its work in the earlier run: it finishes in a tenth of
     its estimate, but this process trains at half the profile's speed per step, so what is left takes twice

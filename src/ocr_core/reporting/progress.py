@@ -69,6 +69,12 @@ def _anonymous(proc: Path) -> int:
     return 0
 
 
+# Before its first finetune a one-process build scales the ETA by its finished computing pages only once they
+# were planned to take this long: a short first page is mostly one-off work (a model's first load), and prior
+# knowledge, 173 s in a workers' profile and 20 s in one process, made a cold build's ETA 33 min for 3 h of work.
+MIN_PLANNED = 300.0
+
+
 class BuildMonitor:
     """Follows the events file of a build in a thread and prints progress lines; tracks peak disk use of
     `disk_folders` and the peak resident memory of this process and everything it started (kernels, compute
@@ -217,7 +223,7 @@ class BuildMonitor:
         if steps and self._profile_step > 0:
             return seconds / steps / self._profile_step
         spent, planned = self._computed
-        return spent / planned if planned > 0 else 1.0
+        return spent / planned if planned >= MIN_PLANNED else 1.0
 
     def _prefix(self, event: dict | None = None) -> str:
         if self.workers:
