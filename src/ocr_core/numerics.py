@@ -9,8 +9,9 @@ sweep runs, subprocesses of the tests. `check` tells whether they are in effect 
 
 Modes (`mode()`):
 - "exact": an AMD x86-64 host with AVX2 and FMA, pins in effect: the kind of host the book's numbers were
-  computed and re-checked on (AMD EPYC without AVX-512, and with it: the SmolLM2 digest test and a cold build).
-  The book's committed numbers are checked digit for digit.
+  computed and re-checked on (AMD EPYC without AVX-512; and with it: the SmolLM2 digest, and a cold build's
+  first six chapters, every training chapter up to layer freezing, identical to the committed pages). The
+  book's committed numbers are checked digit for digit.
 - "tolerance": any other host (ARM, x86 without AVX2, an Intel host), or pins switched off with
   OCR_CORE_NUMERICS=native. On Intel Xeon hosts with AVX-512 the pins held but did not give the same bits:
   the SmolLM2 digest of tests/test_numerics.py differed (loss 6.806758 against 6.806756), and a cold build
