@@ -45,7 +45,8 @@ gpu-check: setup
 
 # Exact mode (AMD x86-64 with AVX2, pinned numerics): nbval compares the checked chapter outputs
 # digit for digit.
-# Tolerance mode (any other host, an Intel one too, or OCR_CORE_NUMERICS=native): numbers within a stated tolerance, words exactly.
+# Tolerance mode (any other host, Intel ones included, or OCR_CORE_NUMERICS=native): numbers within a stated
+# tolerance, words exactly.
 test: setup
 	$(PY) -m ruff check src tests notebooks
 	@echo "[test] $$($(PY) -m ocr_core numerics)"

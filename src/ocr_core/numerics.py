@@ -16,9 +16,9 @@ Modes (`mode()`):
   OCR_CORE_NUMERICS=native. On Intel Xeon hosts with AVX-512 the pins held but did not give the same bits:
   the SmolLM2 digest of tests/test_numerics.py differed (loss 6.806758 against 6.806756), and a cold build
   moved a few trained ranks by one item (Gemma-3 in every training chapter, SmolLM2 in the lr sweep; verdicts
-  unchanged). MKL documents its reproducible branches (MKL_CBWR) for Intel processors and takes other kernels
-  on others, so the vendor, not AVX-512, separates the two kinds of host; no Intel host without AVX-512 has
-  been measured. Numbers are compared within `TOLERANCE` and words exactly.
+  unchanged). On the hosts measured so far the vendor, not AVX-512, separates the two kinds (the suspect is
+  MKL, which documents its reproducible branches, MKL_CBWR, for Intel processors; the kernel is not found);
+  no Intel host without AVX-512 has been measured. Numbers are compared within `TOLERANCE` and words exactly.
 """
 
 from __future__ import annotations
